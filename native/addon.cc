@@ -1,0 +1,17 @@
+// Module entry: registers the binding groups and nothing else.
+#include <napi.h>
+
+#include "bindings/bindings.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tessera::RegisterMemory(env, exports);
+  tessera::RegisterCuda(env, exports);
+  tessera::RegisterElementwise(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tessera, Init)

@@ -1,0 +1,11 @@
+// One Register function per binding group; addon.cc calls each of them.
+#pragma once
+#include <napi.h>
+
+namespace tessera {
+
+void RegisterMemory(Napi::Env env, Napi::Object exports);
+void RegisterCuda(Napi::Env env, Napi::Object exports);
+void RegisterElementwise(Napi::Env env, Napi::Object exports);
+
+}  // namespace tessera

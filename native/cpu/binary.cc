@@ -1,0 +1,281 @@
+#include "cpu/binary.h"
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/errors.h"
+#include "core/thread_pool.h"
+#include "cpu/js_numeric.h"
+
+namespace tessera {
+namespace {
+
+// Elements per thread below which splitting costs more than it saves (measured: a 1M-element
+// add on 2 cores gains from 2 threads, a 16K one does not).
+constexpr int64_t kParallelGrain = 1 << 15;
+
+// Each functor computes one element in the way JavaScript would. Float paths that are exact
+// in float (add, sub, mul, div: a single correctly rounded operation) stay in float so the
+// compiler can vectorize them.
+template <BinaryOp Op, typename T>
+struct Fn;
+
+#define TESSERA_FLOAT_INT_FN(OP, FEXPR, IEXPR)                                   \
+  template <>                                                                   \
+  struct Fn<OP, float> {                                                        \
+    using Out = float;                                                          \
+    static inline float Apply(float a, float b) { return FEXPR; }               \
+  };                                                                            \
+  template <>                                                                   \
+  struct Fn<OP, int32_t> {                                                      \
+    using Out = int32_t;                                                        \
+    static inline int32_t Apply(int32_t a, int32_t b) { return IEXPR; }         \
+  };
+
+inline int32_t WrapAdd(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b)); }
+inline int32_t WrapSub(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b)); }
+inline double JsMod(double a, double b) {
+  double rem = std::fmod(a, b);
+  if ((a < 0 && b < 0) || (a >= 0 && b >= 0)) return rem;
+  return std::fmod(rem + b, b);
+}
+inline float NanMax(float a, float b) { return (std::isnan(a) || std::isnan(b)) ? NAN : (a > b ? a : b); }
+inline float NanMin(float a, float b) { return (std::isnan(a) || std::isnan(b)) ? NAN : (a < b ? a : b); }
+
+TESSERA_FLOAT_INT_FN(BinaryOp::kAdd, a + b, WrapAdd(a, b))
+TESSERA_FLOAT_INT_FN(BinaryOp::kSub, a - b, WrapSub(a, b))
+TESSERA_FLOAT_INT_FN(BinaryOp::kMul, a * b, JsToInt32(static_cast<double>(a) * b))
+TESSERA_FLOAT_INT_FN(BinaryOp::kRealDiv, a / b, JsToInt32(static_cast<double>(a) / b))
+TESSERA_FLOAT_INT_FN(BinaryOp::kFloorDiv, static_cast<float>(std::floor(static_cast<double>(a) / b)),
+                     JsToInt32(std::floor(static_cast<double>(a) / b)))
+TESSERA_FLOAT_INT_FN(BinaryOp::kMaximum, NanMax(a, b), a > b ? a : b)
+TESSERA_FLOAT_INT_FN(BinaryOp::kMinimum, NanMin(a, b), a < b ? a : b)
+TESSERA_FLOAT_INT_FN(BinaryOp::kPow, static_cast<float>(std::pow(static_cast<double>(a), static_cast<double>(b))),
+                     JsToInt32(std::pow(static_cast<double>(a), static_cast<double>(b))))
+TESSERA_FLOAT_INT_FN(BinaryOp::kSquaredDifference, (a - b) * (a - b),
+                     JsToInt32((static_cast<double>(a) - b) * (static_cast<double>(a) - b)))
+TESSERA_FLOAT_INT_FN(BinaryOp::kMod, static_cast<float>(JsMod(a, b)), JsToInt32(JsMod(a, b)))
+TESSERA_FLOAT_INT_FN(BinaryOp::kAtan2, static_cast<float>(std::atan2(static_cast<double>(a), static_cast<double>(b))),
+                     JsToInt32(std::atan2(static_cast<double>(a), static_cast<double>(b))))
+#undef TESSERA_FLOAT_INT_FN
+
+#define TESSERA_BOOL_FN(OP, EXPR)                                           \
+  template <typename T>                                                     \
+  struct Fn<OP, T> {                                                        \
+    using Out = uint8_t;                                                    \
+    static inline uint8_t Apply(T a, T b) { return (EXPR) ? 1 : 0; }        \
+  };
+TESSERA_BOOL_FN(BinaryOp::kEqual, a == b)
+TESSERA_BOOL_FN(BinaryOp::kNotEqual, a != b)
+TESSERA_BOOL_FN(BinaryOp::kLess, a < b)
+TESSERA_BOOL_FN(BinaryOp::kLessEqual, a <= b)
+TESSERA_BOOL_FN(BinaryOp::kGreater, a > b)
+TESSERA_BOOL_FN(BinaryOp::kGreaterEqual, a >= b)
+TESSERA_BOOL_FN(BinaryOp::kLogicalAnd, a && b)
+TESSERA_BOOL_FN(BinaryOp::kLogicalOr, a || b)
+TESSERA_BOOL_FN(BinaryOp::kLogicalXor, (a != 0) != (b != 0))
+#undef TESSERA_BOOL_FN
+
+// Collapses adjacent dimensions that broadcast the same way, so that most calls become a
+// short loop nest whose innermost loop is contiguous (or a scalar broadcast) in both inputs.
+struct Plan {
+  Shape shape;
+  std::vector<int64_t> a_strides, b_strides;
+};
+
+Plan MakePlan(const Shape& a_shape, const Shape& b_shape, const Shape& out_shape) {
+  std::vector<int64_t> as = BroadcastStrides(a_shape, out_shape);
+  std::vector<int64_t> bs = BroadcastStrides(b_shape, out_shape);
+  Plan p;
+  for (size_t i = 0; i < out_shape.size(); i++) {
+    if (out_shape[i] == 1) continue;
+    if (!p.shape.empty()) {
+      size_t k = p.shape.size() - 1;
+      // Merge with the previous dim when both inputs keep being contiguous (or broadcast) across.
+      bool a_ok = (as[i] == 0 && p.a_strides[k] == 0) || (as[i] != 0 && p.a_strides[k] == as[i] * out_shape[i]);
+      bool b_ok = (bs[i] == 0 && p.b_strides[k] == 0) || (bs[i] != 0 && p.b_strides[k] == bs[i] * out_shape[i]);
+      if (a_ok && b_ok) {
+        p.shape[k] *= out_shape[i];
+        p.a_strides[k] = as[i];
+        p.b_strides[k] = bs[i];
+        continue;
+      }
+    }
+    p.shape.push_back(out_shape[i]);
+    p.a_strides.push_back(as[i]);
+    p.b_strides.push_back(bs[i]);
+  }
+  if (p.shape.empty()) {
+    p.shape.push_back(1);
+    p.a_strides.push_back(0);
+    p.b_strides.push_back(0);
+  }
+  return p;
+}
+
+template <BinaryOp Op, typename T>
+void Run(const T* a, const T* b, typename Fn<Op, T>::Out* out, const Plan& p) {
+  using F = Fn<Op, T>;
+  const int rank = static_cast<int>(p.shape.size());
+  const int64_t inner = p.shape[rank - 1];
+  const int64_t sa = p.a_strides[rank - 1], sb = p.b_strides[rank - 1];
+  const int64_t rows = ShapeSize(p.shape) / (inner == 0 ? 1 : inner);
+  if (inner == 0) return;
+  auto row_kernel = [&](int64_t row_begin, int64_t row_end) {
+    for (int64_t row = row_begin; row < row_end; row++) {
+      int64_t ao = 0, bo = 0, rem = row;
+      for (int d = rank - 2; d >= 0; d--) {
+        int64_t idx = rem % p.shape[d];
+        rem /= p.shape[d];
+        ao += idx * p.a_strides[d];
+        bo += idx * p.b_strides[d];
+      }
+      const T* ar = a + ao;
+      const T* br = b + bo;
+      auto* o = out + row * inner;
+      // Specialized inner loops so the common cases vectorize.
+      if (sa == 1 && sb == 1) {
+        for (int64_t i = 0; i < inner; i++) o[i] = F::Apply(ar[i], br[i]);
+      } else if (sa == 1 && sb == 0) {
+        const T bv = br[0];
+        for (int64_t i = 0; i < inner; i++) o[i] = F::Apply(ar[i], bv);
+      } else if (sa == 0 && sb == 1) {
+        const T av = ar[0];
+        for (int64_t i = 0; i < inner; i++) o[i] = F::Apply(av, br[i]);
+      } else {
+        for (int64_t i = 0; i < inner; i++) o[i] = F::Apply(ar[i * sa], br[i * sb]);
+      }
+    }
+  };
+  if (rows == 1) {
+    // One long row: split it instead.
+    ParallelFor(inner, kParallelGrain, [&](int64_t begin, int64_t end) {
+      auto* o = out + begin;
+      for (int64_t i = begin; i < end; i++) o[i - begin] = F::Apply(a[i * sa], b[i * sb]);
+    });
+  } else {
+    int64_t grain = std::max<int64_t>(1, kParallelGrain / inner);
+    ParallelFor(rows, grain, row_kernel);
+  }
+}
+
+template <BinaryOp Op>
+void RunTyped(DType in, const void* a, const void* b, void* out, const Plan& p) {
+  switch (in) {
+    case DType::kFloat32:
+      Run<Op, float>(static_cast<const float*>(a), static_cast<const float*>(b),
+                     static_cast<typename Fn<Op, float>::Out*>(out), p);
+      break;
+    case DType::kInt32:
+    case DType::kBool:
+      if (in == DType::kBool) {
+        // Bool tensors are Uint8Array: widen to int32 semantics element by element.
+        if constexpr (std::is_same_v<typename Fn<Op, int32_t>::Out, uint8_t>) {
+          Run<Op, uint8_t>(static_cast<const uint8_t*>(a), static_cast<const uint8_t*>(b),
+                           static_cast<uint8_t*>(out), p);
+        } else {
+          throw Error("binary op: arithmetic on bool tensors is not supported natively");
+        }
+      } else {
+        Run<Op, int32_t>(static_cast<const int32_t*>(a), static_cast<const int32_t*>(b),
+                         static_cast<typename Fn<Op, int32_t>::Out*>(out), p);
+      }
+      break;
+  }
+}
+
+}  // namespace
+
+bool BinaryOpReturnsBool(BinaryOp op) { return op >= BinaryOp::kEqual; }
+
+BinaryOp ParseBinaryOp(const std::string& name) {
+  static const std::unordered_map<std::string, BinaryOp> ops = {
+      {"Add", BinaryOp::kAdd}, {"Sub", BinaryOp::kSub}, {"Multiply", BinaryOp::kMul},
+      {"RealDiv", BinaryOp::kRealDiv}, {"FloorDiv", BinaryOp::kFloorDiv},
+      {"Maximum", BinaryOp::kMaximum}, {"Minimum", BinaryOp::kMinimum}, {"Pow", BinaryOp::kPow},
+      {"SquaredDifference", BinaryOp::kSquaredDifference}, {"Mod", BinaryOp::kMod},
+      {"Atan2", BinaryOp::kAtan2}, {"Equal", BinaryOp::kEqual}, {"NotEqual", BinaryOp::kNotEqual},
+      {"Less", BinaryOp::kLess}, {"LessEqual", BinaryOp::kLessEqual}, {"Greater", BinaryOp::kGreater},
+      {"GreaterEqual", BinaryOp::kGreaterEqual}, {"LogicalAnd", BinaryOp::kLogicalAnd},
+      {"LogicalOr", BinaryOp::kLogicalOr}, {"LogicalXor", BinaryOp::kLogicalXor},
+  };
+  auto it = ops.find(name);
+  if (it == ops.end()) throw Error("binary: unknown op '" + name + "'");
+  return it->second;
+}
+
+void Binary(BinaryOp op, DType in, const void* a, const Shape& a_shape, const void* b,
+            const Shape& b_shape, void* out, const Shape& out_shape) {
+  if (ShapeSize(out_shape) == 0) return;
+  Plan p = MakePlan(a_shape, b_shape, out_shape);
+  switch (op) {
+#define CASE(OP) case OP: RunTyped<OP>(in, a, b, out, p); break;
+    CASE(BinaryOp::kAdd) CASE(BinaryOp::kSub) CASE(BinaryOp::kMul) CASE(BinaryOp::kRealDiv)
+    CASE(BinaryOp::kFloorDiv) CASE(BinaryOp::kMaximum) CASE(BinaryOp::kMinimum) CASE(BinaryOp::kPow)
+    CASE(BinaryOp::kSquaredDifference) CASE(BinaryOp::kMod) CASE(BinaryOp::kAtan2)
+    CASE(BinaryOp::kEqual) CASE(BinaryOp::kNotEqual) CASE(BinaryOp::kLess) CASE(BinaryOp::kLessEqual)
+    CASE(BinaryOp::kGreater) CASE(BinaryOp::kGreaterEqual) CASE(BinaryOp::kLogicalAnd)
+    CASE(BinaryOp::kLogicalOr) CASE(BinaryOp::kLogicalXor)
+#undef CASE
+  }
+}
+
+namespace {
+
+template <BinaryOp Op, typename T>
+void RefTyped(const T* a, const Shape& a_shape, const T* b, const Shape& b_shape,
+              typename Fn<Op, T>::Out* out, const Shape& out_shape) {
+  std::vector<int64_t> as = BroadcastStrides(a_shape, out_shape);
+  std::vector<int64_t> bs = BroadcastStrides(b_shape, out_shape);
+  int64_t n = ShapeSize(out_shape);
+  std::vector<int64_t> idx(out_shape.size(), 0);
+  for (int64_t i = 0; i < n; i++) {
+    int64_t ao = 0, bo = 0, rem = i;
+    for (size_t d = out_shape.size(); d-- > 0;) {
+      int64_t k = rem % out_shape[d];
+      rem /= out_shape[d];
+      ao += k * as[d];
+      bo += k * bs[d];
+    }
+    out[i] = Fn<Op, T>::Apply(a[ao], b[bo]);
+  }
+}
+
+template <BinaryOp Op>
+void RefDispatch(DType in, const void* a, const Shape& a_shape, const void* b, const Shape& b_shape,
+                 void* out, const Shape& out_shape) {
+  if (in == DType::kFloat32) {
+    RefTyped<Op, float>(static_cast<const float*>(a), a_shape, static_cast<const float*>(b), b_shape,
+                        static_cast<typename Fn<Op, float>::Out*>(out), out_shape);
+  } else if (in == DType::kInt32) {
+    RefTyped<Op, int32_t>(static_cast<const int32_t*>(a), a_shape, static_cast<const int32_t*>(b), b_shape,
+                          static_cast<typename Fn<Op, int32_t>::Out*>(out), out_shape);
+  } else if constexpr (std::is_same_v<typename Fn<Op, int32_t>::Out, uint8_t>) {
+    RefTyped<Op, uint8_t>(static_cast<const uint8_t*>(a), a_shape, static_cast<const uint8_t*>(b), b_shape,
+                          static_cast<uint8_t*>(out), out_shape);
+  } else {
+    throw Error("binary op: arithmetic on bool tensors is not supported natively");
+  }
+}
+
+}  // namespace
+
+void BinaryRef(BinaryOp op, DType in, const void* a, const Shape& a_shape, const void* b,
+               const Shape& b_shape, void* out, const Shape& out_shape) {
+  switch (op) {
+#define CASE(OP) case OP: RefDispatch<OP>(in, a, a_shape, b, b_shape, out, out_shape); break;
+    CASE(BinaryOp::kAdd) CASE(BinaryOp::kSub) CASE(BinaryOp::kMul) CASE(BinaryOp::kRealDiv)
+    CASE(BinaryOp::kFloorDiv) CASE(BinaryOp::kMaximum) CASE(BinaryOp::kMinimum) CASE(BinaryOp::kPow)
+    CASE(BinaryOp::kSquaredDifference) CASE(BinaryOp::kMod) CASE(BinaryOp::kAtan2)
+    CASE(BinaryOp::kEqual) CASE(BinaryOp::kNotEqual) CASE(BinaryOp::kLess) CASE(BinaryOp::kLessEqual)
+    CASE(BinaryOp::kGreater) CASE(BinaryOp::kGreaterEqual) CASE(BinaryOp::kLogicalAnd)
+    CASE(BinaryOp::kLogicalOr) CASE(BinaryOp::kLogicalXor)
+#undef CASE
+  }
+}
+
+}  // namespace tessera

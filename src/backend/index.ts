@@ -1,0 +1,27 @@
+// Registers the tessera-cpu tfjs backend: native kernels first, then the fallbacks.
+import { registerBackend } from '@tensorflow/tfjs-core';
+
+import { TesseraCpuBackend } from './backend_cpu.js';
+import { registerFallbackKernels } from './fallback.js';
+import { registerNativeKernels } from './register_all_kernels.js';
+
+export const TESSERA_CPU = 'tessera-cpu';
+// Above tfjs-backend-cpu (1) and tfjs-backend-wasm (2): importing tessera makes it the default.
+const PRIORITY = 3;
+
+const nativeKernels = registerNativeKernels();
+const fallbackKernels = registerFallbackKernels(TESSERA_CPU, nativeKernels);
+registerBackend(TESSERA_CPU, () => new TesseraCpuBackend(), PRIORITY);
+
+export interface KernelCoverage {
+  backend: string;
+  native: string[];
+  fallback: string[];
+}
+
+/** Which tfjs kernels each Tessera backend runs natively and which fall back. */
+export function kernelCoverage(): KernelCoverage[] {
+  return [{ backend: TESSERA_CPU, native: [...nativeKernels].sort(), fallback: fallbackKernels }];
+}
+
+export { TesseraCpuBackend };

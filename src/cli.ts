@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `tessera` command line.
+import { runtimeInfo } from './info.js';
+
+function printInfo(json: boolean): void {
+  const info = runtimeInfo();
+  if (json) {
+    console.log(JSON.stringify(info, null, 2));
+    return;
+  }
+  const w = info.build.with;
+  console.log(`tessera ${info.version} on Node.js ${info.node}`);
+  console.log(`addon: ${info.build.compiler}, ${info.build.buildType}, N-API ${info.build.napiVersion}`);
+  console.log(`built with: CUDA ${w.cuda || 'no'}, MPI ${w.mpi || 'no'}, NCCL ${w.nccl ? 'yes' : 'no'}`);
+  console.log(`cpu: ${info.build.isa} kernels, ${info.threads} threads (TESSERA_NUM_THREADS overrides)`);
+  console.log('devices:');
+  for (const d of info.devices) {
+    console.log(`  ${d.available ? '✓' : '✗'} ${d.name}${d.available ? '' : ` — ${d.reason}`}`);
+  }
+  for (const k of info.kernels) {
+    const total = k.native.length + k.fallback.length;
+    console.log(`kernels on ${k.backend}: ${k.native.length} native, ${k.fallback.length} fallback (tfjs-backend-cpu), ${total} in all`);
+    console.log(`  native:   ${k.native.join(' ')}`);
+    console.log(`  fallback: ${k.fallback.join(' ')}`);
+  }
+}
+
+function usage(): void {
+  console.log(`usage: tessera <command>
+
+commands:
+  info [--json]   version, build options, devices (and why one is absent), native and fallback kernels
+  help            this text`);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case 'info':
+    printInfo(rest.includes('--json'));
+    break;
+  case undefined:
+  case 'help':
+  case '--help':
+    usage();
+    break;
+  default:
+    console.error(`tessera: unknown command '${command}'`);
+    usage();
+    process.exitCode = 2;
+}

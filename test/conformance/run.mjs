@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Runs tfjs-core's own test suite (dist/tests.js, jasmine) against a backend, the way the
+// official backends run it. tfjs-core's dist is ESM with extension-less imports, which Node
+// cannot load, so the suite is bundled with esbuild first: one shared tfjs-core instance
+// (resolved through the packages' "module" fields), the .node addon and jasmine-core left
+// external so the runner's jasmine is the one the specs talk to.
+//
+// usage: node test/conformance/run.mjs [--backend tessera-cpu|cpu] [--filter TEXT] [--expect N]
+//   --expect N  fail unless at least N specs pass (default: 4225 for tessera-cpu, the count
+//               tfjs-backend-cpu passes at 4.22.0 less its 2 "Switching cpu backends" specs)
+import { build } from 'esbuild';
+import Jasmine from 'jasmine';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const backend = option('--backend', 'tessera-cpu');
+const expected = Number(option('--expect', backend === 'tessera-cpu' ? '4225' : '0'));
+const filter = option('--filter', '');
+process.env.TESSERA_CONFORMANCE_BACKEND = backend;
+
+const outDir = join(here, '.bundle');
+mkdirSync(outDir, { recursive: true });
+const bundle = join(outDir, 'suite.mjs');
+await build({
+  entryPoints: [join(here, 'entry.mjs')],
+  outfile: bundle,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  external: ['*.node', 'jasmine-core', 'jasmine-core/*'],
+  banner: { js: "import { createRequire as __tesseraCreateRequire } from 'node:module'; const require = __tesseraCreateRequire(import.meta.url);" },
+  // tfjs-core's package.json marks its test files side-effect free; they are not.
+  ignoreAnnotations: true,
+  logLevel: 'warning',
+});
+
+process.on('unhandledRejection', (e) => {
+  throw e;
+});
+
+const counts = { passed: 0, failed: 0, excluded: 0, pending: 0 };
+const failures = [];
+const passedNames = [];
+const runner = new Jasmine({ projectBaseDir: here });
+runner.exitOnCompletion = false;
+runner.loadConfig({ spec_files: [bundle], random: false });
+if (filter) runner.env.configure({ specFilter: (spec) => spec.getFullName().includes(filter) });
+runner.clearReporters();
+const started = Date.now();
+runner.addReporter({
+  specDone(result) {
+    if (result.status === 'passed') {
+      counts.passed++;
+      passedNames.push(result.fullName);
+    } else if (result.status === 'failed') {
+      counts.failed++;
+      failures.push({ name: result.fullName, messages: result.failedExpectations.map((f) => f.message) });
+      console.log(`FAIL ${result.fullName}\n  ${result.failedExpectations.map((f) => f.message).join('\n  ')}`);
+    } else if (result.status === 'excluded') counts.excluded++;
+    else counts.pending++;
+    const done = counts.passed + counts.failed;
+    if (done % 500 === 0 && done > 0) console.log(`... ${done} specs run`);
+  },
+  suiteDone(result) {
+    if (result.status === 'failed') {
+      counts.failed++;
+      failures.push({ name: `suite: ${result.fullName}`, messages: result.failedExpectations.map((f) => f.message) });
+      console.log(`FAIL (suite) ${result.fullName}\n  ${result.failedExpectations.map((f) => f.message).join('\n  ')}`);
+    }
+  },
+});
+await runner.execute();
+const seconds = ((Date.now() - started) / 1000).toFixed(0);
+
+writeFileSync(join(outDir, `results-${backend}.json`), JSON.stringify({ backend, counts, failures, passed: passedNames }, null, 1));
+console.log(`tfjs-core 4.22.0 suite on ${backend}: ${counts.passed} passed, ${counts.failed} failed, ${counts.excluded} excluded by filters, ${counts.pending} pending, in ${seconds} s`);
+let ok = counts.failed === 0 && counts.passed > 0;
+if (!filter && counts.passed < expected) {
+  console.log(`expected at least ${expected} passing specs (tfjs-backend-cpu's count) but got ${counts.passed}`);
+  ok = false;
+}
+console.log(`conformance: ${counts.passed} passed, ${counts.failed} failed`);
+process.exitCode = ok ? 0 : 1;

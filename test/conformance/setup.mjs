@@ -1,0 +1,17 @@
+// Runs inside the bundle, before tfjs-core's test files: registers what the official
+// backends' runners register, then points the suite at the backend under test.
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { setTestEnvs, setupTestFilters } from '@tensorflow/tfjs-core/dist/jasmine_util';
+import '../../dist/index.js';
+import { EXCLUSIONS } from './filters.mjs';
+
+const backendName = process.env.TESSERA_CONFORMANCE_BACKEND || 'tessera-cpu';
+setTestEnvs([{ name: backendName, backendName, isDataSync: true }]);
+
+// jasmine_util sets a 20 s default timeout on its own copy of jasmine-core; the runner's
+// copy is the one that counts.
+jasmine.DEFAULT_TIMEOUT_INTERVAL = 20000;
+
+const excluded = EXCLUSIONS.filter((e) => e.backends.includes(backendName));
+setupTestFilters([], (name) => !excluded.some((e) => name.includes(e.spec)));
