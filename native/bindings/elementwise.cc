@@ -26,7 +26,7 @@ Napi::Value BinaryBinding(const Napi::CallbackInfo& info) {
     Shape out_shape = BroadcastShapes(a_shape, b_shape, name);
     CheckTensorShape(out, out_shape, op_c, "out");
     bool returns_bool = BinaryOpReturnsBool(op);
-    CheckDType(out, returns_bool ? DType::kBool : a.dtype, op_c, "out");
+    CheckDType(out, returns_bool ? DType::kBool : op == BinaryOp::kFloorDiv ? DType::kInt32 : a.dtype, op_c, "out");
     if (!returns_bool && a.dtype == DType::kBool) {
       ThrowArgError(name, "a", "dtype float32 or int32", "bool");
     }

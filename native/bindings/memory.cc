@@ -23,6 +23,15 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     int64_t length = GetInt(info, 1, "alloc", "length");
     if (length < 0 || length > (int64_t{1} << 40)) ThrowArgError("alloc", "length", "an integer in [0, 2^40]", std::to_string(length));
     size_t bytes = static_cast<size_t>(length) * DTypeSize(dtype);
+    if (bytes == 0) {
+      // V8 does not keep the data pointer of an empty external buffer, so release() could not
+      // find it again: empty arrays are plain JS arrays that own nothing.
+      switch (dtype) {
+        case DType::kFloat32: return Napi::Float32Array::New(info.Env(), 0);
+        case DType::kInt32: return Napi::Int32Array::New(info.Env(), 0);
+        case DType::kBool: return Napi::Uint8Array::New(info.Env(), 0);
+      }
+    }
     uint64_t* id = new uint64_t(0);
     void* data;
     try {

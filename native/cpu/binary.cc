@@ -43,6 +43,13 @@ inline double JsMod(double a, double b) {
   if ((a < 0 && b < 0) || (a >= 0 && b >= 0)) return rem;
   return std::fmod(rem + b, b);
 }
+// Math.pow differs from C's pow where C makes 1 the answer: 1^NaN, (±1)^(±Inf) are NaN in JS.
+inline double JsPow(double a, double b) {
+  if (std::isnan(b)) return NAN;
+  if (std::isinf(b) && std::fabs(a) == 1.0) return NAN;
+  return std::pow(a, b);
+}
+inline double Square(double d) { return d * d; }
 inline float NanMax(float a, float b) { return (std::isnan(a) || std::isnan(b)) ? NAN : (a > b ? a : b); }
 inline float NanMin(float a, float b) { return (std::isnan(a) || std::isnan(b)) ? NAN : (a < b ? a : b); }
 
@@ -50,18 +57,32 @@ TESSERA_FLOAT_INT_FN(BinaryOp::kAdd, a + b, WrapAdd(a, b))
 TESSERA_FLOAT_INT_FN(BinaryOp::kSub, a - b, WrapSub(a, b))
 TESSERA_FLOAT_INT_FN(BinaryOp::kMul, a * b, JsToInt32(static_cast<double>(a) * b))
 TESSERA_FLOAT_INT_FN(BinaryOp::kRealDiv, a / b, JsToInt32(static_cast<double>(a) / b))
-TESSERA_FLOAT_INT_FN(BinaryOp::kFloorDiv, static_cast<float>(std::floor(static_cast<double>(a) / b)),
-                     JsToInt32(std::floor(static_cast<double>(a) / b)))
 TESSERA_FLOAT_INT_FN(BinaryOp::kMaximum, NanMax(a, b), a > b ? a : b)
 TESSERA_FLOAT_INT_FN(BinaryOp::kMinimum, NanMin(a, b), a < b ? a : b)
-TESSERA_FLOAT_INT_FN(BinaryOp::kPow, static_cast<float>(std::pow(static_cast<double>(a), static_cast<double>(b))),
-                     JsToInt32(std::pow(static_cast<double>(a), static_cast<double>(b))))
-TESSERA_FLOAT_INT_FN(BinaryOp::kSquaredDifference, (a - b) * (a - b),
-                     JsToInt32((static_cast<double>(a) - b) * (static_cast<double>(a) - b)))
+TESSERA_FLOAT_INT_FN(BinaryOp::kPow, static_cast<float>(JsPow(a, b)), JsToInt32(JsPow(a, b)))
+TESSERA_FLOAT_INT_FN(BinaryOp::kSquaredDifference, static_cast<float>(Square(static_cast<double>(a) - b)),
+                     JsToInt32(Square(static_cast<double>(a) - b)))
 TESSERA_FLOAT_INT_FN(BinaryOp::kMod, static_cast<float>(JsMod(a, b)), JsToInt32(JsMod(a, b)))
 TESSERA_FLOAT_INT_FN(BinaryOp::kAtan2, static_cast<float>(std::atan2(static_cast<double>(a), static_cast<double>(b))),
                      JsToInt32(std::atan2(static_cast<double>(a), static_cast<double>(b))))
 #undef TESSERA_FLOAT_INT_FN
+
+// tfjs's FloorDiv always produces int32, whatever the input dtype.
+template <typename T>
+struct Fn<BinaryOp::kFloorDiv, T> {
+  using Out = int32_t;
+  static inline int32_t Apply(T a, T b) { return JsToInt32(std::floor(static_cast<double>(a) / static_cast<double>(b))); }
+};
+template <>
+struct Fn<BinaryOp::kBitwiseAnd, int32_t> {
+  using Out = int32_t;
+  static inline int32_t Apply(int32_t a, int32_t b) { return a & b; }
+};
+template <>
+struct Fn<BinaryOp::kBitwiseAnd, float> {
+  using Out = float;
+  static inline float Apply(float a, float b) { return static_cast<float>(JsToInt32(a) & JsToInt32(b)); }
+};
 
 #define TESSERA_BOOL_FN(OP, EXPR)                                           \
   template <typename T>                                                     \
@@ -202,6 +223,7 @@ BinaryOp ParseBinaryOp(const std::string& name) {
       {"Less", BinaryOp::kLess}, {"LessEqual", BinaryOp::kLessEqual}, {"Greater", BinaryOp::kGreater},
       {"GreaterEqual", BinaryOp::kGreaterEqual}, {"LogicalAnd", BinaryOp::kLogicalAnd},
       {"LogicalOr", BinaryOp::kLogicalOr}, {"LogicalXor", BinaryOp::kLogicalXor},
+      {"BitwiseAnd", BinaryOp::kBitwiseAnd},
   };
   auto it = ops.find(name);
   if (it == ops.end()) throw Error("binary: unknown op '" + name + "'");
@@ -219,7 +241,7 @@ void Binary(BinaryOp op, DType in, const void* a, const Shape& a_shape, const vo
     CASE(BinaryOp::kSquaredDifference) CASE(BinaryOp::kMod) CASE(BinaryOp::kAtan2)
     CASE(BinaryOp::kEqual) CASE(BinaryOp::kNotEqual) CASE(BinaryOp::kLess) CASE(BinaryOp::kLessEqual)
     CASE(BinaryOp::kGreater) CASE(BinaryOp::kGreaterEqual) CASE(BinaryOp::kLogicalAnd)
-    CASE(BinaryOp::kLogicalOr) CASE(BinaryOp::kLogicalXor)
+    CASE(BinaryOp::kLogicalOr) CASE(BinaryOp::kLogicalXor) CASE(BinaryOp::kBitwiseAnd)
 #undef CASE
   }
 }
@@ -273,7 +295,7 @@ void BinaryRef(BinaryOp op, DType in, const void* a, const Shape& a_shape, const
     CASE(BinaryOp::kSquaredDifference) CASE(BinaryOp::kMod) CASE(BinaryOp::kAtan2)
     CASE(BinaryOp::kEqual) CASE(BinaryOp::kNotEqual) CASE(BinaryOp::kLess) CASE(BinaryOp::kLessEqual)
     CASE(BinaryOp::kGreater) CASE(BinaryOp::kGreaterEqual) CASE(BinaryOp::kLogicalAnd)
-    CASE(BinaryOp::kLogicalOr) CASE(BinaryOp::kLogicalXor)
+    CASE(BinaryOp::kLogicalOr) CASE(BinaryOp::kLogicalXor) CASE(BinaryOp::kBitwiseAnd)
 #undef CASE
   }
 }

@@ -10,13 +10,13 @@ namespace tessera {
 
 enum class BinaryOp {
   kAdd, kSub, kMul, kRealDiv, kFloorDiv, kMaximum, kMinimum, kPow, kSquaredDifference,
-  kMod, kAtan2, kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,
+  kMod, kAtan2, kBitwiseAnd, kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,
   kLogicalAnd, kLogicalOr, kLogicalXor,
 };
 
 // Parses a tfjs kernel name (Add, RealDiv, ...); throws for an unknown name.
 BinaryOp ParseBinaryOp(const std::string& name);
-// Comparisons and logical ops produce bool; arithmetic keeps the input dtype.
+// Comparisons and logical ops produce bool; FloorDiv produces int32; the rest keep the input dtype.
 bool BinaryOpReturnsBool(BinaryOp op);
 
 // out = a (op) b, with a, b of dtype `in` broadcast to out_shape (which the caller has

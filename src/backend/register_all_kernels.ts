@@ -4,6 +4,7 @@ import { registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 
 import { addConfig } from './kernels/Add.js';
 import { atan2Config } from './kernels/Atan2.js';
+import { bitwiseAndConfig } from './kernels/BitwiseAnd.js';
 import { equalConfig } from './kernels/Equal.js';
 import { floorDivConfig } from './kernels/FloorDiv.js';
 import { greaterConfig } from './kernels/Greater.js';
@@ -12,7 +13,6 @@ import { lessConfig } from './kernels/Less.js';
 import { lessEqualConfig } from './kernels/LessEqual.js';
 import { logicalAndConfig } from './kernels/LogicalAnd.js';
 import { logicalOrConfig } from './kernels/LogicalOr.js';
-import { logicalXorConfig } from './kernels/LogicalXor.js';
 import { maximumConfig } from './kernels/Maximum.js';
 import { minimumConfig } from './kernels/Minimum.js';
 import { modConfig } from './kernels/Mod.js';
@@ -26,6 +26,7 @@ import { subConfig } from './kernels/Sub.js';
 export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   addConfig,
   atan2Config,
+  bitwiseAndConfig,
   equalConfig,
   floorDivConfig,
   greaterConfig,
@@ -34,7 +35,6 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   lessEqualConfig,
   logicalAndConfig,
   logicalOrConfig,
-  logicalXorConfig,
   maximumConfig,
   minimumConfig,
   modConfig,

@@ -16,6 +16,7 @@ export function binaryKernelConfig(op: BinaryOp): KernelConfig {
       const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
       if (a.dtype !== b.dtype) return false;
       if (LOGICAL.has(op)) return a.dtype === 'bool';
+      if (op === 'BitwiseAnd') return a.dtype === 'int32';
       if (PREDICATES.has(op)) return a.dtype === 'float32' || a.dtype === 'int32' || a.dtype === 'bool';
       return a.dtype === 'float32' || a.dtype === 'int32';
     },

@@ -1,0 +1,3 @@
+import { binaryKernelConfig } from './binary_kernel.js';
+
+export const bitwiseAndConfig = binaryKernelConfig('BitwiseAnd');

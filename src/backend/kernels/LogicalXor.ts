@@ -1,3 +1,0 @@
-import { binaryKernelConfig } from './binary_kernel.js';
-
-export const logicalXorConfig = binaryKernelConfig('LogicalXor');
