@@ -3,7 +3,7 @@
 import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { setTestEnvs, setupTestFilters } from '@tensorflow/tfjs-core/dist/jasmine_util';
-import '../../dist/index.js';
+import '../../src/index.ts';
 import { EXCLUSIONS } from './filters.mjs';
 
 const backendName = process.env.TESSERA_CONFORMANCE_BACKEND || 'tessera-cpu';

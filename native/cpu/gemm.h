@@ -1,0 +1,38 @@
+// Single-precision GEMM, the engine under MatMul, the convolutions and their gradients.
+//
+//   C = op(A) * op(B) + (accumulate ? C : 0),   then the epilogue, per element of C.
+//
+// Row-major with leading dimensions: op(A) is m x k (A stored k x m when trans_a), op(B) is
+// k x n (B stored n x k when trans_b). Transposed operands are read in place, never copied
+// by the caller.
+#pragma once
+#include <cstdint>
+
+namespace tessera {
+
+enum class Activation { kNone = 0, kRelu, kRelu6, kLeakyRelu, kPrelu, kElu, kSigmoid };
+
+// Applied to each element of C after the product: bias (one value per column, or per
+// element when bias_per_element), then the activation.
+struct Epilogue {
+  const float* bias = nullptr;       // length n (or m*n when bias_per_element)
+  bool bias_per_element = false;
+  Activation activation = Activation::kNone;
+  float leaky_alpha = 0.2f;          // kLeakyRelu
+  const float* prelu_alpha = nullptr;  // kPrelu: length n (or m*n when prelu_per_element)
+  bool prelu_per_element = false;
+};
+
+void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate = false,
+           const Epilogue& epilogue = Epilogue());
+
+// Scalar reference: the test oracle for Sgemm.
+void SgemmRef(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+              const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate = false,
+              const Epilogue& epilogue = Epilogue());
+
+// The activation alone, as tfjs defines it (shared by every fused kernel's epilogue).
+float ApplyActivation(Activation act, float x, float leaky_alpha, float prelu_alpha);
+
+}  // namespace tessera
