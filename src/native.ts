@@ -13,6 +13,8 @@ export interface BufferStats {
   liveBuffers: number;
   liveBytes: number;
   totalAllocations: number;
+  /** Freed blocks kept for reuse by size class (not live). */
+  cachedBytes: number;
 }
 
 export interface BuildInfo {
@@ -39,6 +41,8 @@ export interface NativeAddon {
   release(array: NativeArray): boolean;
   isNative(array: NativeArray): boolean;
   bufferStats(): BufferStats;
+  /** Returns the cached free blocks to the system. */
+  trimBufferCache(): void;
   buildInfo(): BuildInfo;
   numThreads(): number;
   setNumThreads(n: number): void;

@@ -80,7 +80,13 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   o.Set("liveBuffers", static_cast<double>(s.live_buffers));
   o.Set("liveBytes", static_cast<double>(s.live_bytes));
   o.Set("totalAllocations", static_cast<double>(s.total_allocations));
+  o.Set("cachedBytes", static_cast<double>(s.cached_bytes));
   return o;
+}
+
+Napi::Value TrimCache(const Napi::CallbackInfo& info) {
+  TrimBufferCache();
+  return info.Env().Undefined();
 }
 
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
@@ -128,6 +134,7 @@ void RegisterMemory(Napi::Env env, Napi::Object exports) {
   exports.Set("release", Napi::Function::New(env, Release, "release"));
   exports.Set("isNative", Napi::Function::New(env, IsNative, "isNative"));
   exports.Set("bufferStats", Napi::Function::New(env, Stats, "bufferStats"));
+  exports.Set("trimBufferCache", Napi::Function::New(env, TrimCache, "trimBufferCache"));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   exports.Set("numThreads", Napi::Function::New(env, GetThreads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetThreads, "setNumThreads"));
