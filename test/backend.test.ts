@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs-core';
+// Gradient registrations come with tfjs-layers (or the @tensorflow/tfjs union); tfjs-core registers none.
+import '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { native } from '../src/native.js';
+import { TESSERA_CPU, kernelCoverage } from '../src/index.js';
+import { checkLeaks } from './helpers.js';
+
+checkLeaks();
+
+beforeAll(async () => {
+  await tf.setBackend(TESSERA_CPU);
+});
+
+describe('tessera-cpu backend', () => {
+  it('is registered and is the default once tessera is imported', () => {
+    expect(tf.getBackend()).toBe(TESSERA_CPU);
+    expect(tf.engine().registryFactory[TESSERA_CPU].priority).toBeGreaterThan(tf.engine().registryFactory.cpu.priority);
+  });
+
+  it('keeps numeric tensors in native buffers and frees them on dispose', () => {
+    const before = native.bufferStats().liveBuffers;
+    const a = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const b = tf.tensor([1, 0, 1, 0], [2, 2], 'int32');
+    const c = tf.tensor([true, false], [2], 'bool');
+    expect(native.bufferStats().liveBuffers).toBe(before + 3);
+    const backend = tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } };
+    expect(native.isNative(backend.data.get(a.dataId).values)).toBe(true);
+    expect(Number(native.bufferStats().liveBytes)).toBeGreaterThanOrEqual(16 + 16 + 2);
+    tf.dispose([a, b, c]);
+    expect(native.bufferStats().liveBuffers).toBe(before);
+  });
+
+  it('hands out copies on read, so a kept array survives the tensor', () => {
+    const a = tf.tensor([1, 2, 3]);
+    const values = a.dataSync();
+    a.dispose();
+    expect([...values]).toEqual([1, 2, 3]);
+  });
+
+  it('string and complex tensors go through the fallback and still free their parts', () => {
+    const before = native.bufferStats().liveBuffers;
+    const s = tf.tensor(['a', 'bc']);
+    const z = tf.complex([1, 2], [3, 4]);
+    const r = tf.real(z);
+    expect([...r.dataSync()]).toEqual([1, 2]);
+    tf.dispose([s, z, r]);
+    expect(native.bufferStats().liveBuffers).toBe(before);
+  });
+
+  it('leaves no native buffer behind after a training step through the fallback kernels', () => {
+    const before = native.bufferStats().liveBuffers;
+    const w = tf.variable(tf.randomNormal([8, 4], 0, 1, 'float32', 1));
+    const x = tf.randomNormal([16, 8], 0, 1, 'float32', 2);
+    const opt = tf.train.adam(0.01);
+    for (let i = 0; i < 3; i++) {
+      opt.minimize(() => tf.mean(tf.square(tf.matMul(x, w))));
+    }
+    opt.dispose();
+    tf.dispose([w, x]);
+    expect(native.bufferStats().liveBuffers).toBe(before);
+  });
+
+  it('matches tfjs-backend-cpu on a small computation end to end', async () => {
+    const run = () => tf.tidy(() => {
+      const a = tf.tensor2d([[1, -2, 3], [4, 5, -6]]);
+      const b = tf.tensor1d([0.5, 2, -1]);
+      return Array.from(tf.relu(tf.add(tf.mul(a, b), 1)).dataSync());
+    });
+    const ours = run();
+    await tf.setBackend('cpu');
+    const theirs = run();
+    await tf.setBackend(TESSERA_CPU);
+    expect(ours).toEqual(theirs);
+  });
+
+  it('lists every tfjs-backend-cpu kernel as either native or fallback', () => {
+    const [coverage] = kernelCoverage();
+    const cpuKernels = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
+    expect([...coverage.native, ...coverage.fallback].filter((k) => cpuKernels.includes(k)).sort()).toEqual(cpuKernels);
+    expect(coverage.native).toContain('Add');
+    for (const name of coverage.native) expect(tf.getKernel(name, TESSERA_CPU)).toBeDefined();
+  });
+});
