@@ -51,7 +51,9 @@ describe('tessera-cpu backend', () => {
 
   it('leaves no native buffer behind after a training step through the fallback kernels', () => {
     const before = native.bufferStats().liveBuffers;
-    const w = tf.variable(tf.randomNormal([8, 4], 0, 1, 'float32', 1));
+    const init = tf.randomNormal([8, 4], 0, 1, 'float32', 1);
+    const w = tf.variable(init);
+    init.dispose();
     const x = tf.randomNormal([16, 8], 0, 1, 'float32', 2);
     const opt = tf.train.adam(0.01);
     for (let i = 0; i < 3; i++) {
