@@ -150,12 +150,14 @@ describe('conv2d', () => {
     const rand = rng(404);
     const x = array(randomValues(rand, 2 * 40 * 40 * 64, 'float32', -1, 1), [2, 40, 40, 64]);
     const f = array(randomValues(rand, 7 * 7 * 64 * 8, 'float32', -1, 1), [7, 7, 64, 8]);
-    const bias = array(randomValues(rand, 8, 'float32', -1, 1), [8]);
-    const options: FusedConvOptions = { pad: 'same', bias, activation: 'relu6' };
+    // Element-wise operands: each block must see its own rows of them.
+    const bias = array(randomValues(rand, 40 * 40 * 8, 'float32', -1, 1), [40, 40, 8]);
+    const alpha = array(randomValues(rand, 40 * 8, 'float32', -1, 1), [1, 40, 1, 8]);
+    const options: FusedConvOptions = { pad: 'same', bias, activation: 'prelu', preluActivationWeights: alpha };
     const out = conv2d(x, f, options);
     const ref = conv2dRef(x, f, options);
     expectClose(out.data, ref.data, 'float32', tolerance(7 * 7 * 64));
-    disposeAll(x, f, bias, out, ref);
+    disposeAll(x, f, bias, alpha, out, ref);
   });
 
   it('1x56x56x64 -> 64, 3x3 same, agrees with the reference', () => {

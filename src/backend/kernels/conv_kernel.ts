@@ -3,7 +3,7 @@
 // tfjs-backend-cpu, which then also raises tfjs's own errors: other dtypes, NCHW, geometry
 // tfjs-backend-cpu computes differently (depthwise gradients with dilations, which it ignores
 // in its loops), or attrs it would reject.
-import { backend_util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 
 import {
   broadcastsTo, conv2d, conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2d, depthwiseConv2dBackpropFilter,
@@ -34,6 +34,8 @@ function nativeOutShape(inShape: readonly number[], filterShape: readonly number
   }
 }
 
+/** 1 or [1, 1] (strides or dilations, already validated as positive integers or pairs of them). */
+const isUnit = (v: unknown) => v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
 const isFloat = (t: TensorInfo | undefined | null) => t != null && t.dtype === 'float32';
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -52,9 +54,10 @@ export function convForwardConfig(kernelName: string, depthwise: boolean, fused:
       // Depthwise kernels read NHWC whatever dataFormat says, as tfjs-backend-cpu's do.
       if (!depthwise && attrs.dataFormat !== 'NHWC') return false;
       const dilations = forwardDilations(attrs, depthwise);
-      if (depthwise && !backend_util.eitherStridesOrDilationsAreOne(attrs.strides as number, dilations as number)) return false;
       const outShape = nativeOutShape(x!.shape, filter!.shape, convOptions(attrs, dilations), depthwise);
       if (outShape === undefined) return false;
+      // tfjs-backend-cpu's depthwise kernel refuses strides and dilations both above 1.
+      if (depthwise && !isUnit(attrs.strides) && !isUnit(dilations)) return false;
       if (!fused) return true;
       const { activation, leakyreluAlpha } = attrs;
       if (bias != null && !(isFloat(bias) && broadcastsTo(bias.shape, outShape))) return false;
@@ -86,7 +89,7 @@ export function convBackpropInputConfig(kernelName: string, depthwise: boolean):
     ({ inputs, attrs = {} }: KernelArgs) => {
       const { dy, filter } = inputs as Record<string, TensorInfo | undefined>;
       if (!isFloat(dy) || !isFloat(filter)) return false;
-      if (depthwise ? !backend_util.tupleValuesAreOne((attrs.dilations ?? 1) as number) : attrs.dataFormat !== 'NHWC') return false;
+      if (depthwise ? !isUnit(attrs.dilations ?? 1) : attrs.dataFormat !== 'NHWC') return false;
       const outShape = nativeOutShape(attrs.inputShape as number[], filter!.shape, convOptions(attrs, 1), depthwise);
       return outShape !== undefined && sameShape(outShape, dy!.shape);
     },
@@ -105,7 +108,7 @@ export function convBackpropFilterConfig(kernelName: string, depthwise: boolean)
     ({ inputs, attrs = {} }: KernelArgs) => {
       const { x, dy } = inputs as Record<string, TensorInfo | undefined>;
       if (!isFloat(x) || !isFloat(dy)) return false;
-      if (depthwise ? !backend_util.tupleValuesAreOne((attrs.dilations ?? 1) as number) : attrs.dataFormat !== 'NHWC') return false;
+      if (depthwise ? !isUnit(attrs.dilations ?? 1) : attrs.dataFormat !== 'NHWC') return false;
       const outShape = nativeOutShape(x!.shape, attrs.filterShape as number[], convOptions(attrs, 1), depthwise);
       return outShape !== undefined && sameShape(outShape, dy!.shape);
     },
