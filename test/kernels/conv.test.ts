@@ -511,6 +511,16 @@ describe('through the tfjs backend', () => {
     compareBackends(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))([x(), dwFilter()], tf.tensor4d(dyDw, [2, 9, 8, 10])), { abs: 0, rel: 0 });
   });
 
+  it('attrs tfjs-backend-cpu treats specially go to it: its errors, its results', () => {
+    tf.setBackend('tessera-cpu');
+    expect(() => tf.tidy(() => tf.engine().runKernel('DepthwiseConv2dNative', { x: x(), filter: dwFilter() },
+      { strides: 2, dilations: 2, pad: 'same' } as never))).toThrow('Error in depthwiseConv2d: Either strides or dilations must be 1');
+    // Its depthwise input gradient sizes dy for the dilated filter but ignores dilations in its loops.
+    const dyv = randomValues(rand, 2 * 5 * 4 * 10, 'float32', -1, 1);
+    compareBackends(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor4d(dyv, [2, 5, 4, 10]), filter: dwFilter() },
+      { strides: 1, dilations: 2, pad: 'valid', inputShape: [2, 9, 8, 5] } as never) as tf.Tensor, { abs: 0, rel: 0 });
+  });
+
   it('runs the native kernels: results equal the direct API bit for bit', () => {
     const xs = array(xv, [2, 9, 8, 5]);
     const fs = array(fv, [3, 3, 5, 6]);

@@ -24,9 +24,13 @@ function convOptions(attrs: Attrs, dilations: unknown): ConvOptions {
   };
 }
 
-/** The output shape if the native kernels take this geometry, else undefined. */
+/**
+ * The output shape if the native kernels take this geometry, else undefined. Attrs tfjs
+ * requires stay required here (the direct API would default them; tfjs throws).
+ */
 function nativeOutShape(inShape: readonly number[], filterShape: readonly number[], options: ConvOptions,
   depthwise: boolean): number[] | undefined {
+  if (options.strides == null || options.pad == null || options.dilations == null) return undefined;
   try {
     return resolveConv2D('', inShape, filterShape, options, depthwise).outShape;
   } catch {
