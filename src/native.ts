@@ -50,6 +50,36 @@ export interface NativeAddon {
 
   binary(op: string, a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, out: NativeArray): void;
   binaryRef(op: string, a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, out: NativeArray): void;
+
+  // Convolutions (NHWC). geometry = [strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW].
+  conv2d(x: Float32Array, xShape: ShapeArg, filter: Float32Array, filterShape: ShapeArg, out: Float32Array, geometry: ShapeArg,
+    bias: Float32Array | null, biasShape: ShapeArg | null, activation: string, preluAlpha: Float32Array | null,
+    preluAlphaShape: ShapeArg | null, leakyreluAlpha: number): void;
+  conv2dRef(x: Float32Array, xShape: ShapeArg, filter: Float32Array, filterShape: ShapeArg, out: Float32Array, geometry: ShapeArg,
+    bias: Float32Array | null, biasShape: ShapeArg | null, activation: string, preluAlpha: Float32Array | null,
+    preluAlphaShape: ShapeArg | null, leakyreluAlpha: number): void;
+  depthwiseConv2d(x: Float32Array, xShape: ShapeArg, filter: Float32Array, filterShape: ShapeArg, out: Float32Array,
+    geometry: ShapeArg, bias: Float32Array | null, biasShape: ShapeArg | null, activation: string,
+    preluAlpha: Float32Array | null, preluAlphaShape: ShapeArg | null, leakyreluAlpha: number): void;
+  depthwiseConv2dRef(x: Float32Array, xShape: ShapeArg, filter: Float32Array, filterShape: ShapeArg, out: Float32Array,
+    geometry: ShapeArg, bias: Float32Array | null, biasShape: ShapeArg | null, activation: string,
+    preluAlpha: Float32Array | null, preluAlphaShape: ShapeArg | null, leakyreluAlpha: number): void;
+  conv2dBackpropInput(dy: Float32Array, dyShape: ShapeArg, filter: Float32Array, filterShape: ShapeArg, dx: Float32Array,
+    dxShape: ShapeArg, geometry: ShapeArg): void;
+  conv2dBackpropInputRef(dy: Float32Array, dyShape: ShapeArg, filter: Float32Array, filterShape: ShapeArg, dx: Float32Array,
+    dxShape: ShapeArg, geometry: ShapeArg): void;
+  depthwiseConv2dBackpropInput(dy: Float32Array, dyShape: ShapeArg, filter: Float32Array, filterShape: ShapeArg,
+    dx: Float32Array, dxShape: ShapeArg, geometry: ShapeArg): void;
+  depthwiseConv2dBackpropInputRef(dy: Float32Array, dyShape: ShapeArg, filter: Float32Array, filterShape: ShapeArg,
+    dx: Float32Array, dxShape: ShapeArg, geometry: ShapeArg): void;
+  conv2dBackpropFilter(x: Float32Array, xShape: ShapeArg, dy: Float32Array, dyShape: ShapeArg, dfilter: Float32Array,
+    filterShape: ShapeArg, geometry: ShapeArg): void;
+  conv2dBackpropFilterRef(x: Float32Array, xShape: ShapeArg, dy: Float32Array, dyShape: ShapeArg, dfilter: Float32Array,
+    filterShape: ShapeArg, geometry: ShapeArg): void;
+  depthwiseConv2dBackpropFilter(x: Float32Array, xShape: ShapeArg, dy: Float32Array, dyShape: ShapeArg,
+    dfilter: Float32Array, filterShape: ShapeArg, geometry: ShapeArg): void;
+  depthwiseConv2dBackpropFilterRef(x: Float32Array, xShape: ShapeArg, dy: Float32Array, dyShape: ShapeArg,
+    dfilter: Float32Array, filterShape: ShapeArg, geometry: ShapeArg): void;
 }
 
 const ADDON_PATH = join('build', 'Release', 'tessera.node');

@@ -5,8 +5,16 @@ import { registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { addConfig } from './kernels/Add.js';
 import { atan2Config } from './kernels/Atan2.js';
 import { bitwiseAndConfig } from './kernels/BitwiseAnd.js';
+import { conv2DConfig } from './kernels/Conv2D.js';
+import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
+import { depthwiseConv2dNativeConfig } from './kernels/DepthwiseConv2dNative.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { equalConfig } from './kernels/Equal.js';
 import { floorDivConfig } from './kernels/FloorDiv.js';
+import { fusedConv2DConfig } from './kernels/FusedConv2D.js';
+import { fusedDepthwiseConv2DConfig } from './kernels/FusedDepthwiseConv2D.js';
 import { greaterConfig } from './kernels/Greater.js';
 import { greaterEqualConfig } from './kernels/GreaterEqual.js';
 import { lessConfig } from './kernels/Less.js';
@@ -27,8 +35,16 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   addConfig,
   atan2Config,
   bitwiseAndConfig,
+  conv2DConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
   equalConfig,
   floorDivConfig,
+  fusedConv2DConfig,
+  fusedDepthwiseConv2DConfig,
   greaterConfig,
   greaterEqualConfig,
   lessConfig,

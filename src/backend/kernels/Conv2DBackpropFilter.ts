@@ -1,0 +1,3 @@
+import { convBackpropFilterConfig } from './conv_kernel.js';
+
+export const conv2DBackpropFilterConfig = convBackpropFilterConfig('Conv2DBackpropFilter', false);

@@ -1,0 +1,3 @@
+import { convBackpropInputConfig } from './conv_kernel.js';
+
+export const depthwiseConv2dNativeBackpropInputConfig = convBackpropInputConfig('DepthwiseConv2dNativeBackpropInput', true);

@@ -1,0 +1,539 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { describe, expect, it } from 'vitest';
+
+import '../../src/index.js';
+import {
+  array, conv2d, conv2dBackpropFilter, conv2dBackpropFilterRef, conv2dBackpropInput, conv2dBackpropInputRef, conv2dRef,
+  depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropFilterRef, depthwiseConv2dBackpropInput,
+  depthwiseConv2dBackpropInputRef, depthwiseConv2dRef, resolveConv2D, type ConvOptions, type ConvPadding, type DeviceArray,
+  type FusedActivation, type FusedConvOptions,
+} from '../../src/kernels/index.js';
+import { checkLeaks, expectClose, randomValues, rng } from '../helpers.js';
+
+checkLeaks();
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const ACTIVATIONS: FusedActivation[] = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'];
+
+interface Case {
+  xShape: number[];
+  filterShape: number[];
+  options: ConvOptions;
+  outShape: number[];
+}
+
+function pick<T>(rand: () => number, items: readonly T[]): T {
+  return items[Math.floor(rand() * items.length)];
+}
+
+/** The output shape, or undefined where the filter does not fit or the output is empty. */
+function outShapeOf(xShape: number[], filterShape: number[], options: ConvOptions, depthwise: boolean): number[] | undefined {
+  try {
+    const { outShape } = resolveConv2D('test', xShape, filterShape, options, depthwise);
+    return outShape[1] > 0 && outShape[2] > 0 ? outShape : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A random geometry with a non-empty output: strides 1-3, dilations 1-3, every kind of padding. */
+function randomCase(rand: () => number, depthwise: boolean, dilated = false): Case {
+  for (;;) {
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const xShape = [int(1, 3), int(1, 9), int(1, 9), int(1, 5)];
+    const filterShape = [int(1, 4), int(1, 4), xShape[3], depthwise ? int(1, 3) : int(1, 5)];
+    // tfjs requires strides or dilations to be 1.
+    const strides: [number, number] = dilated ? [1, 1] : [int(1, 3), int(1, 3)];
+    const dilations: [number, number] = dilated ? [int(2, 3), int(2, 3)]
+      : strides[0] === 1 && strides[1] === 1 && rand() < 0.5 ? [int(1, 3), int(1, 3)] : [1, 1];
+    const padKind = int(0, 3);
+    const pad: ConvPadding = padKind === 0 ? 'same' : padKind === 1 ? 'valid' : padKind === 2 ? int(0, 2)
+      : [[0, 0], [int(0, 2), int(0, 2)], [int(0, 2), int(0, 2)], [0, 0]];
+    const numeric = typeof pad === 'number' || Array.isArray(pad);
+    const options: ConvOptions = { strides, dilations, pad };
+    if (numeric && rand() < 0.5) options.dimRoundingMode = pick(rand, ['floor', 'round', 'ceil'] as const);
+    const outShape = outShapeOf(xShape, filterShape, options, depthwise);
+    if (outShape !== undefined) return { xShape, filterShape, options, outShape };
+  }
+}
+
+/** The attrs tfjs passes its conv kernels. */
+function tfAttrs(options: ConvOptions): Record<string, unknown> {
+  return { strides: options.strides ?? 1, pad: options.pad ?? 'valid', dilations: options.dilations ?? 1, dimRoundingMode: options.dimRoundingMode, dataFormat: 'NHWC' };
+}
+
+/** tfjs-backend-cpu's kernel on the given inputs (values and shapes). */
+function tfjsCpu(kernel: string, inputs: Record<string, [number[], number[]] | undefined>, attrs: Record<string, unknown>): Float32Array {
+  tf.setBackend('cpu');
+  return tf.tidy(() => {
+    const tensors: Record<string, tf.Tensor | undefined> = {};
+    for (const [name, value] of Object.entries(inputs)) tensors[name] = value && tf.tensor(value[0], value[1], 'float32');
+    return (tf.engine().runKernel(kernel, tensors as tf.NamedTensorMap, attrs as never) as tf.Tensor).dataSync() as Float32Array;
+  });
+}
+
+/** Float32 rounding accumulates over the reduction: allow for it, scaled by the reduction length. */
+function tolerance(reduction: number): { abs: number; rel: number } {
+  return { abs: 1e-6 * (reduction + 1), rel: 1e-5 };
+}
+
+function disposeAll(...arrays: (DeviceArray | undefined)[]): void {
+  for (const a of arrays) a?.dispose();
+}
+
+describe('conv2d', () => {
+  it('random geometries agree with the reference and with tfjs-backend-cpu', () => {
+    const rand = rng(101);
+    for (let trial = 0; trial < 60; trial++) {
+      const c = randomCase(rand, false);
+      const xv = randomValues(rand, size(c.xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(c.filterShape), 'float32', -1, 1);
+      const x = array(xv, c.xShape);
+      const f = array(fv, c.filterShape);
+      const out = conv2d(x, f, c.options);
+      const ref = conv2dRef(x, f, c.options);
+      expect(out.shape).toEqual(c.outShape);
+      const tol = tolerance(c.filterShape[0] * c.filterShape[1] * c.filterShape[2]);
+      expectClose(out.data, ref.data, 'float32', tol);
+      expectClose(out.data, tfjsCpu('Conv2D', { x: [xv, c.xShape], filter: [fv, c.filterShape] }, tfAttrs(c.options)), 'float32', tol);
+      disposeAll(x, f, out, ref);
+    }
+  });
+
+  it('fused bias and every activation, with channel-wise and element-wise operands', () => {
+    const rand = rng(202);
+    for (let trial = 0; trial < 42; trial++) {
+      const c = randomCase(rand, false);
+      const [, oh, ow, oc] = c.outShape;
+      const activation = ACTIVATIONS[trial % ACTIVATIONS.length];
+      const operandShapes = [[oc], [1], [], [ow, oc], [oh, ow, 1], [1, 1, 1, oc], c.outShape];
+      const biasShape = pick(rand, operandShapes);
+      const alphaShape = pick(rand, operandShapes);
+      const xv = randomValues(rand, size(c.xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(c.filterShape), 'float32', -1, 1);
+      const bv = randomValues(rand, size(biasShape), 'float32', -1, 1);
+      const av = randomValues(rand, size(alphaShape), 'float32', -1, 1);
+      const x = array(xv, c.xShape);
+      const f = array(fv, c.filterShape);
+      const bias = rand() < 0.8 ? array(bv, biasShape) : undefined;
+      const alpha = activation === 'prelu' ? array(av, alphaShape) : undefined;
+      const options: FusedConvOptions = { ...c.options, bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.3 };
+      const out = conv2d(x, f, options);
+      const ref = conv2dRef(x, f, options);
+      const tol = tolerance(c.filterShape[0] * c.filterShape[1] * c.filterShape[2]);
+      expectClose(out.data, ref.data, 'float32', tol);
+      const expected = tfjsCpu('FusedConv2D', {
+        x: [xv, c.xShape], filter: [fv, c.filterShape], bias: bias && [bv, biasShape], preluActivationWeights: alpha && [av, alphaShape],
+      }, { ...tfAttrs(c.options), activation, leakyreluAlpha: 0.3 });
+      expectClose(out.data, expected, 'float32', tol);
+      disposeAll(x, f, bias, alpha, out, ref);
+    }
+  });
+
+  it('1x1 filters (the direct GEMM path) with batch > 1, and with strides', () => {
+    const rand = rng(303);
+    for (const [shape, strides] of [[[3, 7, 5, 6], 1], [[2, 4, 4, 9], 1], [[2, 7, 6, 3], 2]] as [number[], number][]) {
+      const x = array(randomValues(rand, size(shape), 'float32', -1, 1), shape);
+      const f = array(randomValues(rand, shape[3] * 4, 'float32', -1, 1), [1, 1, shape[3], 4]);
+      const bias = array(randomValues(rand, 4, 'float32', -1, 1), [4]);
+      const out = conv2d(x, f, { strides, bias, activation: 'relu' });
+      const ref = conv2dRef(x, f, { strides, bias, activation: 'relu' });
+      expectClose(out.data, ref.data, 'float32', tolerance(shape[3]));
+      disposeAll(x, f, bias, out, ref);
+    }
+  });
+
+  it('blocks of a large layer spanning several scratch blocks agree with the reference', () => {
+    // k = 7 * 7 * 64 floats per pixel: the im2col matrix needs more than one block.
+    const rand = rng(404);
+    const x = array(randomValues(rand, 2 * 40 * 40 * 64, 'float32', -1, 1), [2, 40, 40, 64]);
+    const f = array(randomValues(rand, 7 * 7 * 64 * 8, 'float32', -1, 1), [7, 7, 64, 8]);
+    // Element-wise operands: each block must see its own rows of them.
+    const bias = array(randomValues(rand, 40 * 40 * 8, 'float32', -1, 1), [40, 40, 8]);
+    const alpha = array(randomValues(rand, 40 * 8, 'float32', -1, 1), [1, 40, 1, 8]);
+    const options: FusedConvOptions = { pad: 'same', bias, activation: 'prelu', preluActivationWeights: alpha };
+    const out = conv2d(x, f, options);
+    const ref = conv2dRef(x, f, options);
+    expectClose(out.data, ref.data, 'float32', tolerance(7 * 7 * 64));
+    disposeAll(x, f, bias, alpha, out, ref);
+  });
+
+  it('1x56x56x64 -> 64, 3x3 same, agrees with the reference', () => {
+    const rand = rng(505);
+    const x = array(randomValues(rand, 56 * 56 * 64, 'float32', -1, 1), [1, 56, 56, 64]);
+    const f = array(randomValues(rand, 3 * 3 * 64 * 64, 'float32', -1, 1), [3, 3, 64, 64]);
+    const out = conv2d(x, f, { pad: 'same' });
+    const ref = conv2dRef(x, f, { pad: 'same' });
+    expectClose(out.data, ref.data, 'float32', tolerance(3 * 3 * 64));
+    disposeAll(x, f, out, ref);
+  });
+
+  it('NaN and Inf: in the input, and in filters next to padding (products tfjs never forms)', () => {
+    const rand = rng(606);
+    const special = [NaN, Infinity, -Infinity];
+    for (const where of ['x', 'filter'] as const) {
+      for (const pad of ['same', 'valid', [[0, 0], [2, 1], [0, 2], [0, 0]]] as ConvPadding[]) {
+        const xShape = [2, 6, 5, 3];
+        const fShape = [3, 3, 3, 4];
+        const xv = randomValues(rand, size(xShape), 'float32', -1, 1);
+        const fv = randomValues(rand, size(fShape), 'float32', -1, 1);
+        const target = where === 'x' ? xv : fv;
+        for (let i = 0; i < 3; i++) target[Math.floor(rand() * target.length)] = special[i];
+        const x = array(xv, xShape);
+        const f = array(fv, fShape);
+        const out = conv2d(x, f, { pad });
+        const ref = conv2dRef(x, f, { pad });
+        expectClose(out.data, ref.data, 'float32', tolerance(27));
+        expectClose(out.data, tfjsCpu('Conv2D', { x: [xv, xShape], filter: [fv, fShape] }, tfAttrs({ pad })), 'float32', tolerance(27));
+        disposeAll(x, f, out, ref);
+      }
+    }
+  });
+
+  it('empty batch, no input channels, no output channels', () => {
+    const x0 = array([], [0, 5, 5, 3]);
+    const f = array(randomValues(rng(7), 27 * 2, 'float32'), [3, 3, 3, 2]);
+    const out0 = conv2d(x0, f, { pad: 'same' });
+    expect(out0.shape).toEqual([0, 5, 5, 2]);
+    // With no input channels the sum is empty: the output is the bias alone.
+    const xc = array([], [1, 4, 4, 0]);
+    const fc = array([], [3, 3, 0, 2]);
+    const bias = array([1.5, -2], [2]);
+    const outc = conv2d(xc, fc, { pad: 'same', bias, activation: 'relu' });
+    expect([...outc.data]).toEqual(Array.from({ length: 16 }, () => [1.5, 0]).flat());
+    const xo = array(randomValues(rng(8), 2 * 4 * 4 * 3, 'float32'), [2, 4, 4, 3]);
+    const fo = array([], [2, 2, 3, 0]);
+    const outo = conv2d(xo, fo);
+    expect(outo.shape).toEqual([2, 3, 3, 0]);
+    disposeAll(x0, f, out0, xc, fc, bias, outc, xo, fo, outo);
+  });
+
+  it('bad arguments give errors naming the op, the argument and what was expected', () => {
+    const x = array(randomValues(rng(9), 2 * 5 * 5 * 3, 'float32'), [2, 5, 5, 3]);
+    const f = array(randomValues(rng(10), 3 * 3 * 3 * 4, 'float32'), [3, 3, 3, 4]);
+    const f2 = array(randomValues(rng(11), 3 * 3 * 2 * 4, 'float32'), [3, 3, 2, 4]);
+    const xi = array([1, 2, 3, 4], [1, 2, 2, 1], 'int32');
+    const big = array(randomValues(rng(12), 9 * 9 * 3, 'float32'), [9, 9, 3, 1]);
+    const badBias = array([1, 2, 3], [3]);
+    expect(() => conv2d(x, f2)).toThrow('conv2d: expected filter.shape[2] equal to the input channels (3) but got filter shape [3,3,2,4]');
+    expect(() => conv2d(xi, f)).toThrow('conv2d: expected dtype float32 for x but got int32');
+    const flat = array([1], [1]);
+    expect(() => conv2d(x, flat)).toThrow('conv2d: expected rank 4 for filter but got shape [1]');
+    flat.dispose();
+    expect(() => conv2d(f.data as never, f)).toThrow('conv2d: expected a DeviceArray for x but got a Float32Array');
+    expect(() => conv2d(x, f, { strides: 0 })).toThrow('conv2d: expected a positive integer or a pair of them for strides but got 0');
+    expect(() => conv2d(x, f, { dilations: [1, 1.5] })).toThrow('conv2d: expected a positive integer or a pair of them for dilations but got [1,1.5]');
+    expect(() => conv2d(x, f, { pad: 'full' as never })).toThrow(`conv2d: expected 'same', 'valid', a non-negative integer or [[0, 0], [top, bottom], [left, right], [0, 0]] for pad but got "full"`);
+    expect(() => conv2d(x, f, { pad: [[1, 0], [1, 1], [1, 1], [0, 0]] })).toThrow('for pad but got [[1,0],[1,1],[1,1],[0,0]]');
+    expect(() => conv2d(x, big)).toThrow('conv2d: expected a filter that fits the padded input but got output size -3x-3');
+    expect(() => conv2d(x, f, { bias: badBias })).toThrow('conv2d: expected a shape that broadcasts to the output shape [2,3,3,4] for bias but got [3]');
+    expect(() => conv2d(x, f, { activation: 'prelu' })).toThrow('conv2d: expected a DeviceArray for preluActivationWeights but got undefined');
+    expect(() => conv2d(x, f, { activation: 'tanh' as never })).toThrow('conv2d: expected one of linear, relu, relu6, elu, sigmoid, leakyrelu, prelu for activation but got "tanh"');
+    expect(() => conv2dBackpropInput(x, f, [2, 5, 5, 3])).toThrow('conv2dBackpropInput: expected shape [2,3,3,4] (the convolution\'s output) for dy but got [2,5,5,3]');
+    expect(() => conv2dBackpropFilter(x, x, [3, 3, 3])).toThrow('conv2dBackpropFilter: expected a shape of 4 non-negative integers for filterShape but got [3,3,3]');
+    disposeAll(x, f, f2, xi, big, badBias);
+  });
+});
+
+describe('conv2d gradients', () => {
+  it('random geometries agree with the reference and with tfjs-backend-cpu', () => {
+      const rand = rng(707);
+      for (let trial = 0; trial < 60; trial++) {
+        const c = randomCase(rand, false);
+        // tfjs's conv gradients take no dilations.
+        c.options.dilations = 1;
+        const outShape = outShapeOf(c.xShape, c.filterShape, c.options, false);
+        if (outShape === undefined) continue;
+        c.outShape = outShape;
+        const xv = randomValues(rand, size(c.xShape), 'float32', -1, 1);
+        const fv = randomValues(rand, size(c.filterShape), 'float32', -1, 1);
+        const dyv = randomValues(rand, size(c.outShape), 'float32', -1, 1);
+        const x = array(xv, c.xShape);
+        const f = array(fv, c.filterShape);
+        const dy = array(dyv, c.outShape);
+        const dx = conv2dBackpropInput(dy, f, c.xShape, c.options);
+        const dxRef = conv2dBackpropInputRef(dy, f, c.xShape, c.options);
+        const [kh, kw, , oc] = c.filterShape;
+        expectClose(dx.data, dxRef.data, 'float32', tolerance(kh * kw * oc));
+        expectClose(dx.data, tfjsCpu('Conv2DBackpropInput', { dy: [dyv, c.outShape], filter: [fv, c.filterShape] },
+          { ...tfAttrs(c.options), inputShape: c.xShape }), 'float32', tolerance(kh * kw * oc));
+        const dw = conv2dBackpropFilter(x, dy, c.filterShape, c.options);
+        const dwRef = conv2dBackpropFilterRef(x, dy, c.filterShape, c.options);
+        const pixels = size(c.outShape) / oc;
+        expectClose(dw.data, dwRef.data, 'float32', tolerance(pixels));
+        expectClose(dw.data, tfjsCpu('Conv2DBackpropFilter', { x: [xv, c.xShape], dy: [dyv, c.outShape] },
+          { ...tfAttrs(c.options), filterShape: c.filterShape }), 'float32', tolerance(pixels));
+        disposeAll(x, f, dy, dx, dxRef, dw, dwRef);
+      }
+  });
+
+  it('dilated gradients agree with the reference', () => {
+    const rand = rng(808);
+    for (let trial = 0; trial < 20; trial++) {
+      const c = randomCase(rand, false, true);
+      const x = array(randomValues(rand, size(c.xShape), 'float32', -1, 1), c.xShape);
+      const f = array(randomValues(rand, size(c.filterShape), 'float32', -1, 1), c.filterShape);
+      const dy = array(randomValues(rand, size(c.outShape), 'float32', -1, 1), c.outShape);
+      const dx = conv2dBackpropInput(dy, f, c.xShape, c.options);
+      const dxRef = conv2dBackpropInputRef(dy, f, c.xShape, c.options);
+      expectClose(dx.data, dxRef.data, 'float32', tolerance(size(c.filterShape)));
+      const dw = conv2dBackpropFilter(x, dy, c.filterShape, c.options);
+      const dwRef = conv2dBackpropFilterRef(x, dy, c.filterShape, c.options);
+      expectClose(dw.data, dwRef.data, 'float32', tolerance(size(c.outShape)));
+      disposeAll(x, f, dy, dx, dxRef, dw, dwRef);
+    }
+  });
+
+  it('1x1 and multi-block layers agree with the reference', () => {
+    const rand = rng(909);
+    for (const [xShape, fShape, pad] of [
+      [[3, 6, 5, 7], [1, 1, 7, 5], 'valid'],
+      [[2, 40, 40, 64], [7, 7, 64, 8], 'same'],
+    ] as [number[], number[], ConvPadding][]) {
+      const outShape = resolveConv2D('test', xShape, fShape, { pad }, false).outShape;
+      const x = array(randomValues(rand, size(xShape), 'float32', -1, 1), xShape);
+      const f = array(randomValues(rand, size(fShape), 'float32', -1, 1), fShape);
+      const dy = array(randomValues(rand, size(outShape), 'float32', -1, 1), outShape);
+      const dx = conv2dBackpropInput(dy, f, xShape, { pad });
+      const dxRef = conv2dBackpropInputRef(dy, f, xShape, { pad });
+      expectClose(dx.data, dxRef.data, 'float32', tolerance(fShape[0] * fShape[1] * fShape[3]));
+      const dw = conv2dBackpropFilter(x, dy, fShape, { pad });
+      const dwRef = conv2dBackpropFilterRef(x, dy, fShape, { pad });
+      expectClose(dw.data, dwRef.data, 'float32', tolerance(size(outShape) / fShape[3]));
+      disposeAll(x, f, dy, dx, dxRef, dw, dwRef);
+    }
+  });
+
+  it('NaN and Inf in dy next to padding reach only the products tfjs forms', () => {
+    const rand = rng(1010);
+    const xShape = [2, 6, 5, 3];
+    const fShape = [3, 3, 3, 4];
+    for (const pad of ['same', [[0, 0], [1, 2], [2, 0], [0, 0]]] as ConvPadding[]) {
+      const outShape = resolveConv2D('test', xShape, fShape, { pad }, false).outShape;
+      const xv = randomValues(rand, size(xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(fShape), 'float32', -1, 1);
+      const dyv = randomValues(rand, size(outShape), 'float32', -1, 1);
+      dyv[0] = Infinity;
+      dyv[dyv.length - 1] = NaN;
+      fv[5] = -Infinity;
+      const x = array(xv, xShape);
+      const f = array(fv, fShape);
+      const dy = array(dyv, outShape);
+      const attrs = tfAttrs({ pad });
+      const dx = conv2dBackpropInput(dy, f, xShape, { pad });
+      expectClose(dx.data, tfjsCpu('Conv2DBackpropInput', { dy: [dyv, outShape], filter: [fv, fShape] }, { ...attrs, inputShape: xShape }), 'float32', tolerance(36));
+      const dw = conv2dBackpropFilter(x, dy, fShape, { pad });
+      const dwRef = conv2dBackpropFilterRef(x, dy, fShape, { pad });
+      expectClose(dw.data, dwRef.data, 'float32', tolerance(60));
+      expectClose(dw.data, tfjsCpu('Conv2DBackpropFilter', { x: [xv, xShape], dy: [dyv, outShape] }, { ...attrs, filterShape: fShape }), 'float32', tolerance(60));
+      disposeAll(x, f, dy, dx, dw, dwRef);
+    }
+  });
+
+  it('empty batch gives a zero filter gradient and an empty input gradient', () => {
+    const x = array([], [0, 4, 4, 2]);
+    const dy = array([], [0, 4, 4, 3]);
+    const f = array(randomValues(rng(11), 3 * 3 * 2 * 3, 'float32'), [3, 3, 2, 3]);
+    const dw = conv2dBackpropFilter(x, dy, [3, 3, 2, 3], { pad: 'same' });
+    expect([...dw.data]).toEqual(new Array(54).fill(0));
+    const dx = conv2dBackpropInput(dy, f, [0, 4, 4, 2], { pad: 'same' });
+    expect(dx.shape).toEqual([0, 4, 4, 2]);
+    disposeAll(x, dy, f, dw, dx);
+  });
+});
+
+describe('depthwiseConv2d', () => {
+  // Activations computed exactly alike on both sides; elu and sigmoid go through exp (libm vs
+  // V8) and leakyrelu's slope is a double in tfjs and a float here.
+  const EXACT = new Set<string>(['linear', 'relu', 'relu6', 'prelu']);
+
+  it('random geometries and channel multipliers: bit for bit tfjs-backend-cpu, close to the reference', () => {
+    const rand = rng(1111);
+    for (let trial = 0; trial < 70; trial++) {
+      const c = randomCase(rand, true);
+      const activation = ACTIVATIONS[trial % ACTIVATIONS.length];
+      const fused = trial % 2 === 1;
+      const [, oh, ow, oc] = c.outShape;
+      const biasShape = pick(rand, [[oc], [1], [ow, oc], c.outShape]);
+      const alphaShape = pick(rand, [[oc], [oh, ow, 1], [1]]);
+      const xv = randomValues(rand, size(c.xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(c.filterShape), 'float32', -1, 1);
+      const bv = randomValues(rand, size(biasShape), 'float32', -1, 1);
+      const av = randomValues(rand, size(alphaShape), 'float32', -1, 1);
+      const x = array(xv, c.xShape);
+      const f = array(fv, c.filterShape);
+      const bias = fused ? array(bv, biasShape) : undefined;
+      const alpha = fused && activation === 'prelu' ? array(av, alphaShape) : undefined;
+      const options: FusedConvOptions = fused ? { ...c.options, bias, activation, preluActivationWeights: alpha } : c.options;
+      const out = depthwiseConv2d(x, f, options);
+      const ref = depthwiseConv2dRef(x, f, options);
+      expect(out.shape).toEqual(c.outShape);
+      expectClose(out.data, ref.data, 'float32', tolerance(c.filterShape[0] * c.filterShape[1]));
+      const expected = fused
+        ? tfjsCpu('FusedDepthwiseConv2D', { x: [xv, c.xShape], filter: [fv, c.filterShape], bias: [bv, biasShape],
+          preluActivationWeights: alpha && [av, alphaShape] }, { ...tfAttrs(c.options), activation, leakyreluAlpha: 0.2 })
+        : tfjsCpu('DepthwiseConv2dNative', { x: [xv, c.xShape], filter: [fv, c.filterShape] }, tfAttrs(c.options));
+      expectClose(out.data, expected, 'float32', !fused || EXACT.has(activation) ? { abs: 0, rel: 0 } : { abs: 0, rel: 1e-6 });
+      disposeAll(x, f, bias, alpha, out, ref);
+    }
+  });
+
+  it('gradients: bit for bit tfjs-backend-cpu, close to the reference', () => {
+    const rand = rng(1212);
+    for (let trial = 0; trial < 60; trial++) {
+      const c = randomCase(rand, true);
+      c.options.dilations = 1;
+      const outShape = outShapeOf(c.xShape, c.filterShape, c.options, true);
+      if (outShape === undefined) continue;
+      c.outShape = outShape;
+      const xv = randomValues(rand, size(c.xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(c.filterShape), 'float32', -1, 1);
+      const dyv = randomValues(rand, size(c.outShape), 'float32', -1, 1);
+      const x = array(xv, c.xShape);
+      const f = array(fv, c.filterShape);
+      const dy = array(dyv, c.outShape);
+      const attrs = tfAttrs(c.options);
+      const dx = depthwiseConv2dBackpropInput(dy, f, c.xShape, c.options);
+      const dxRef = depthwiseConv2dBackpropInputRef(dy, f, c.xShape, c.options);
+      expectClose(dx.data, dxRef.data, 'float32', tolerance(size(c.filterShape)));
+      expectClose(dx.data, tfjsCpu('DepthwiseConv2dNativeBackpropInput', { dy: [dyv, c.outShape], filter: [fv, c.filterShape] },
+        { ...attrs, inputShape: c.xShape }), 'float32', { abs: 0, rel: 0 });
+      const dw = depthwiseConv2dBackpropFilter(x, dy, c.filterShape, c.options);
+      const dwRef = depthwiseConv2dBackpropFilterRef(x, dy, c.filterShape, c.options);
+      expectClose(dw.data, dwRef.data, 'float32', tolerance(size(c.outShape)));
+      expectClose(dw.data, tfjsCpu('DepthwiseConv2dNativeBackpropFilter', { x: [xv, c.xShape], dy: [dyv, c.outShape] },
+        { ...attrs, filterShape: c.filterShape }), 'float32', { abs: 0, rel: 0 });
+      disposeAll(x, f, dy, dx, dxRef, dw, dwRef);
+    }
+  });
+
+  it('dilated depthwise gradients agree with the reference', () => {
+    const rand = rng(1313);
+    for (let trial = 0; trial < 20; trial++) {
+      const c = randomCase(rand, true, true);
+      const x = array(randomValues(rand, size(c.xShape), 'float32', -1, 1), c.xShape);
+      const f = array(randomValues(rand, size(c.filterShape), 'float32', -1, 1), c.filterShape);
+      const dy = array(randomValues(rand, size(c.outShape), 'float32', -1, 1), c.outShape);
+      const dx = depthwiseConv2dBackpropInput(dy, f, c.xShape, c.options);
+      const dxRef = depthwiseConv2dBackpropInputRef(dy, f, c.xShape, c.options);
+      expectClose(dx.data, dxRef.data, 'float32', tolerance(size(c.filterShape)));
+      const dw = depthwiseConv2dBackpropFilter(x, dy, c.filterShape, c.options);
+      const dwRef = depthwiseConv2dBackpropFilterRef(x, dy, c.filterShape, c.options);
+      expectClose(dw.data, dwRef.data, 'float32', tolerance(size(c.outShape)));
+      disposeAll(x, f, dy, dx, dxRef, dw, dwRef);
+    }
+  });
+
+  it('a large layer (threads) with NaN and Inf: bit for bit tfjs-backend-cpu', () => {
+    const rand = rng(1414);
+    const xShape = [2, 28, 28, 48];
+    const fShape = [3, 3, 48, 2];
+    const xv = randomValues(rand, size(xShape), 'float32', -1, 1);
+    const fv = randomValues(rand, size(fShape), 'float32', -1, 1);
+    xv[100] = NaN;
+    xv[5000] = Infinity;
+    fv[7] = -Infinity;
+    const x = array(xv, xShape);
+    const f = array(fv, fShape);
+    for (const strides of [1, 2]) {
+      const options: ConvOptions = { pad: 'same', strides };
+      const outShape = resolveConv2D('test', xShape, fShape, options, true).outShape;
+      const out = depthwiseConv2d(x, f, options);
+      expectClose(out.data, tfjsCpu('DepthwiseConv2dNative', { x: [xv, xShape], filter: [fv, fShape] }, tfAttrs(options)), 'float32', { abs: 0, rel: 0 });
+      const dyv = randomValues(rand, size(outShape), 'float32', -1, 1);
+      const dy = array(dyv, outShape);
+      const dx = depthwiseConv2dBackpropInput(dy, f, xShape, options);
+      expectClose(dx.data, tfjsCpu('DepthwiseConv2dNativeBackpropInput', { dy: [dyv, outShape], filter: [fv, fShape] },
+        { ...tfAttrs(options), inputShape: xShape }), 'float32', { abs: 0, rel: 0 });
+      const dw = depthwiseConv2dBackpropFilter(x, dy, fShape, options);
+      expectClose(dw.data, tfjsCpu('DepthwiseConv2dNativeBackpropFilter', { x: [xv, xShape], dy: [dyv, outShape] },
+        { ...tfAttrs(options), filterShape: fShape }), 'float32', { abs: 0, rel: 0 });
+      disposeAll(out, dy, dx, dw);
+    }
+    disposeAll(x, f);
+  });
+
+  it('empty batch and bad arguments', () => {
+    const x0 = array([], [0, 5, 5, 3]);
+    const f = array(randomValues(rng(15), 3 * 3 * 3 * 2, 'float32'), [3, 3, 3, 2]);
+    const out = depthwiseConv2d(x0, f, { pad: 'same' });
+    expect(out.shape).toEqual([0, 5, 5, 6]);
+    const x = array(randomValues(rng(16), 5 * 5 * 4, 'float32'), [1, 5, 5, 4]);
+    expect(() => depthwiseConv2d(x, f)).toThrow('depthwiseConv2d: expected filter.shape[2] equal to the input channels (4) but got filter shape [3,3,3,2]');
+    expect(() => depthwiseConv2dBackpropFilter(x, x, [3, 3, 4, 1], { pad: 'same', strides: 2 })).toThrow(
+      'depthwiseConv2dBackpropFilter: expected shape [1,3,3,4] (the convolution\'s output) for dy but got [1,5,5,4]');
+    disposeAll(x0, f, out, x);
+  });
+});
+
+describe('through the tfjs backend', () => {
+  function onBackend<T>(backend: string, fn: () => T): T {
+    tf.setBackend(backend);
+    return fn();
+  }
+
+  function compareBackends(fn: () => tf.Tensor | tf.Tensor[], tol: { abs: number; rel: number }): void {
+    const got = onBackend('tessera-cpu', () => tf.tidy(() => [fn()].flat().map((t) => t.dataSync())));
+    const want = onBackend('cpu', () => tf.tidy(() => [fn()].flat().map((t) => t.dataSync())));
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < got.length; i++) expectClose(got[i], want[i], 'float32', tol);
+  }
+
+  const rand = rng(1515);
+  const xv = randomValues(rand, 2 * 9 * 8 * 5, 'float32', -1, 1);
+  const fv = randomValues(rand, 3 * 3 * 5 * 6, 'float32', -1, 1);
+  const dwv = randomValues(rand, 3 * 3 * 5 * 2, 'float32', -1, 1);
+  const bv = randomValues(rand, 6, 'float32', -1, 1);
+  const x = () => tf.tensor4d(xv, [2, 9, 8, 5]);
+  const filter = () => tf.tensor4d(fv, [3, 3, 5, 6]);
+  const dwFilter = () => tf.tensor4d(dwv, [3, 3, 5, 2]);
+
+  it('conv2d, fused conv2d and depthwise conv2d match tfjs-backend-cpu', () => {
+    for (const pad of ['same', 'valid', 1, [[0, 0], [1, 2], [0, 1], [0, 0]]] as const) {
+      compareBackends(() => tf.conv2d(x(), filter(), 2, pad as never), tolerance(45));
+      compareBackends(() => tf.fused.conv2d({ x: x(), filter: filter(), strides: 1, pad: pad as never, bias: tf.tensor1d(bv), activation: 'relu' }), tolerance(45));
+      compareBackends(() => tf.depthwiseConv2d(x(), dwFilter(), 1, pad as never, 'NHWC', 2), { abs: 0, rel: 0 });
+      compareBackends(() => tf.fused.depthwiseConv2d({ x: x(), filter: dwFilter(), strides: 2, pad: pad as never, bias: tf.scalar(0.5), activation: 'relu6' }), { abs: 0, rel: 0 });
+    }
+  });
+
+  it('channelsFirst (NCHW) falls back and still matches', () => {
+    compareBackends(() => tf.conv2d(tf.transpose(x(), [0, 3, 1, 2]) as tf.Tensor4D, filter(), 1, 'same', 'NCHW'), tolerance(45));
+  });
+
+  it('gradients of conv2d, fused conv2d and depthwise conv2d match tfjs-backend-cpu', () => {
+    const dyv = randomValues(rand, 2 * 9 * 8 * 6, 'float32', -1, 1);
+    const dyDw = randomValues(rand, 2 * 9 * 8 * 10, 'float32', -1, 1);
+    compareBackends(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))([x(), filter()], tf.tensor4d(dyv, [2, 9, 8, 6])), tolerance(200));
+    compareBackends(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: 1, pad: 'same', bias: tf.tensor1d(bv), activation: 'relu' }))([x(), filter()], tf.tensor4d(dyv, [2, 9, 8, 6])), tolerance(200));
+    compareBackends(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))([x(), dwFilter()], tf.tensor4d(dyDw, [2, 9, 8, 10])), { abs: 0, rel: 0 });
+  });
+
+  it('attrs tfjs-backend-cpu treats specially go to it: its errors, its results', () => {
+    tf.setBackend('tessera-cpu');
+    expect(() => tf.tidy(() => tf.engine().runKernel('DepthwiseConv2dNative', { x: x(), filter: dwFilter() },
+      { strides: 2, dilations: 2, pad: 'same' } as never))).toThrow('Error in depthwiseConv2d: Either strides or dilations must be 1');
+    // Its depthwise input gradient sizes dy for the dilated filter but ignores dilations in its loops.
+    const dyv = randomValues(rand, 2 * 5 * 4 * 10, 'float32', -1, 1);
+    compareBackends(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor4d(dyv, [2, 5, 4, 10]), filter: dwFilter() },
+      { strides: 1, dilations: 2, pad: 'valid', inputShape: [2, 9, 8, 5] } as never) as tf.Tensor, { abs: 0, rel: 0 });
+  });
+
+  it('runs the native kernels: results equal the direct API bit for bit', () => {
+    const xs = array(xv, [2, 9, 8, 5]);
+    const fs = array(fv, [3, 3, 5, 6]);
+    const direct = conv2d(xs, fs, { pad: 'same' });
+    const viaTf = onBackend('tessera-cpu', () => tf.tidy(() => tf.conv2d(x(), filter(), 1, 'same').dataSync()));
+    expect([...viaTf]).toEqual([...direct.data]);
+    disposeAll(xs, fs, direct);
+  });
+
+  it('leaves no tensors behind', () => {
+    tf.setBackend('tessera-cpu');
+    const before = tf.memory().numTensors;
+    tf.tidy(() => tf.fused.conv2d({ x: x(), filter: filter(), pad: 'same', strides: 1, bias: tf.tensor1d(bv), activation: 'prelu', preluActivationWeights: tf.tensor1d(bv) }).dataSync());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
