@@ -240,6 +240,14 @@ struct NearestGradBody {
   }
 };
 
+// With both flags tfjs's bilinear source rows and columns run past the image (it reads the
+// next image's pixels, or undefined); tfjs's resizeBilinear op forbids the combination.
+void CheckBilinearFlags(const ResizeGeometry& g, const char* op) {
+  if (g.align_corners && g.half_pixel_centers) {
+    ThrowArgError(op, "halfPixelCenters", "false when alignCorners is true", "true");
+  }
+}
+
 bool OutputEmpty(const ResizeGeometry& g) {
   return g.batch == 0 || g.out_height == 0 || g.out_width == 0 || g.channels == 0;
 }
@@ -288,6 +296,7 @@ void CheckResizeGeometry(const ResizeGeometry& g, bool forward, const char* op) 
 
 void ResizeBilinear(DType dtype, const void* images, float* out, const ResizeGeometry& g) {
   CheckResizeGeometry(g, true, "resizeBilinear");
+  CheckBilinearFlags(g, "resizeBilinear");
   if (OutputEmpty(g)) return;
   if (dtype == DType::kFloat32) {
     ResizeBilinearTyped(static_cast<const float*>(images), out, g);
@@ -398,6 +407,7 @@ void ResizeNearestRefTyped(const T* x, T* out, const ResizeGeometry& g) {
 
 void ResizeBilinearRef(DType dtype, const void* images, float* out, const ResizeGeometry& g) {
   CheckResizeGeometry(g, true, "resizeBilinearRef");
+  CheckBilinearFlags(g, "resizeBilinearRef");
   if (OutputEmpty(g)) return;
   if (dtype == DType::kFloat32) {
     ResizeBilinearRefTyped(static_cast<const float*>(images), out, g);

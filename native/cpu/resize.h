@@ -21,7 +21,8 @@ struct ResizeGeometry {
 void CheckResizeGeometry(const ResizeGeometry& g, bool forward, const char* op);
 
 // images [batch, in_height, in_width, channels] of `dtype` (float32 or int32) ->
-// out [batch, out_height, out_width, channels] float32.
+// out [batch, out_height, out_width, channels] float32. Throws for align_corners together
+// with half_pixel_centers, where tfjs reads past the image.
 void ResizeBilinear(DType dtype, const void* images, float* out, const ResizeGeometry& g);
 void ResizeBilinearRef(DType dtype, const void* images, float* out, const ResizeGeometry& g);
 
@@ -31,7 +32,9 @@ void ResizeNearestNeighbor(DType dtype, const void* images, void* out, const Res
 void ResizeNearestNeighborRef(DType dtype, const void* images, void* out, const ResizeGeometry& g);
 
 // dy [batch, out_height, out_width, channels] -> dx [batch, in_height, in_width, channels].
-// Both ignore half_pixel_centers, as tfjs-backend-cpu does.
+// Both ignore half_pixel_centers, as tfjs-backend-cpu does. The nearest-neighbor gradient
+// reads each image's own dy; tfjs-backend-cpu offsets dy by the images' batch stride, which
+// is only right for a single image (or an unchanged size).
 void ResizeBilinearGrad(const float* dy, float* dx, const ResizeGeometry& g);
 void ResizeBilinearGradRef(const float* dy, float* dx, const ResizeGeometry& g);
 void ResizeNearestNeighborGrad(const float* dy, float* dx, const ResizeGeometry& g);

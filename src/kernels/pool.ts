@@ -244,6 +244,10 @@ function resize(
   }
   checkFlag(op, 'alignCorners', alignCorners);
   checkFlag(op, 'halfPixelCenters', halfPixelCenters);
+  // tfjs's bilinear kernel reads past the image with both (its resizeBilinear op forbids them together).
+  if (kind === 'bilinear' && alignCorners && halfPixelCenters) {
+    throw new Error(`${op}: expected halfPixelCenters false when alignCorners is true for halfPixelCenters but got true`);
+  }
   const [batch, height, width, channels] = images.shape;
   const outShape = [batch, size[0], size[1], channels];
   if ((height === 0 || width === 0) && outShape.every((d) => d > 0)) {
@@ -259,7 +263,10 @@ function resize(
   return out;
 }
 
-/** Bilinear resize of NHWC images (float32 or int32) to size [newHeight, newWidth]; float32 out. */
+/**
+ * Bilinear resize of NHWC images (float32 or int32) to size [newHeight, newWidth]; float32
+ * out. alignCorners and halfPixelCenters exclude each other.
+ */
 export function resizeBilinear(images: DeviceArray, size: [number, number], alignCorners = false, halfPixelCenters = false): DeviceArray {
   return resize('bilinear', false, images, size, alignCorners, halfPixelCenters);
 }
@@ -311,7 +318,11 @@ export function resizeBilinearGradRef(images: DeviceArray, dy: DeviceArray, alig
   return resizeGrad('bilinear', true, images, dy, alignCorners);
 }
 
-/** The gradient of resizeNearestNeighbor with respect to float32 images (ignores halfPixelCenters, as tfjs-backend-cpu does). */
+/**
+ * The gradient of resizeNearestNeighbor with respect to float32 images (ignores
+ * halfPixelCenters, as tfjs-backend-cpu does). Each image's dx sums that image's dy;
+ * tfjs-backend-cpu reads dy at the images' batch stride, so it agrees only for one image.
+ */
 export function resizeNearestNeighborGrad(images: DeviceArray, dy: DeviceArray, alignCorners = false): DeviceArray {
   return resizeGrad('nearest', false, images, dy, alignCorners);
 }

@@ -6,7 +6,11 @@ import { resizeRunsNatively, type ResizeAttrs } from './resize_kernel.js';
 
 export const resizeBilinearConfig = nativeKernelConfig(
   'ResizeBilinear',
-  ({ inputs, attrs }) => resizeRunsNatively((inputs as { images: TensorInfo }).images, (attrs as unknown as ResizeAttrs).size),
+  ({ inputs, attrs }) => {
+    const { size, alignCorners, halfPixelCenters } = attrs as unknown as ResizeAttrs;
+    // Both flags make tfjs-backend-cpu read past the image; its result is left to it.
+    return !(alignCorners && halfPixelCenters) && resizeRunsNatively((inputs as { images: TensorInfo }).images, size);
+  },
   ({ inputs, attrs }, backend) => {
     const { images } = inputs as { images: TensorInfo };
     const { size, alignCorners, halfPixelCenters } = attrs as unknown as ResizeAttrs;

@@ -1,5 +1,7 @@
 // ResizeNearestNeighborGrad: inputs images (only the shape is read; the result takes its
-// dtype, so only float32 images run natively) and dy; attr alignCorners.
+// dtype, so only float32 images run natively) and dy; attr alignCorners. For more than one
+// image this sums each image's own dy, where tfjs-backend-cpu reads dy at the images' batch
+// stride (right only for one image or an unchanged size).
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 
 import { resizeNearestNeighborGrad } from '../../kernels/pool.js';
