@@ -136,6 +136,16 @@ struct MaxPositionsBody {
   }
 };
 
+// v where keep holds, +0 elsewhere, by masking bits: a select the compiler would turn into a
+// branch per element (adding +0 instead is exact: the sums it feeds never hold -0).
+TESSERA_POOL_INLINE float KeepIf(bool keep, float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits &= 0u - static_cast<uint32_t>(keep);
+  std::memcpy(&v, &bits, sizeof bits);
+  return v;
+}
+
 // dx gathered per input row: each input pixel visits the windows covering it in increasing
 // (row, col) order, the order in which tfjs adds them up.
 struct MaxPoolGradBody {
@@ -157,7 +167,7 @@ struct MaxPoolGradBody {
             const int64_t offset = ((b * g.out_height + y_r) * g.out_width + y_c) * C;
             const int32_t* __restrict pos = positions + offset;
             const float* __restrict d = dy + offset;
-            for (int64_t c = 0; c < C; c++) acc[c] += pos[c] == here ? static_cast<double>(d[c]) : 0.0;
+            for (int64_t c = 0; c < C; c++) acc[c] += static_cast<double>(KeepIf(pos[c] == here, d[c]));
           }
         }
         float* __restrict o = dx + (row * g.in_width + x_c) * C;
