@@ -78,7 +78,7 @@ function checkPadding(op: string, pad: unknown, dimRoundingMode: unknown): asser
   if (!(pad === 'valid' || pad === 'same' || isNumber(pad) || isExplicit)) {
     throw new Error(`${op}: expected 'valid', 'same', a non-negative number or [[0, 0], [top, bottom], [left, right], [0, 0]] for pad but got ${describe(pad)}`);
   }
-  if (dimRoundingMode === undefined) return;
+  if (dimRoundingMode == null) return;
   if (dimRoundingMode !== 'floor' && dimRoundingMode !== 'round' && dimRoundingMode !== 'ceil') {
     throw new Error(`${op}: expected 'floor', 'round', 'ceil' or undefined for dimRoundingMode but got ${describe(dimRoundingMode)}`);
   }
@@ -94,7 +94,7 @@ function poolGeometry(
   checkPoolSize(op, 'filterSize', filterSize);
   checkPoolSize(op, 'strides', strides);
   checkPadding(op, pad, dimRoundingMode);
-  const resolved = computeGeometry(xShape, filterSize, strides, pad, dimRoundingMode as DimRoundingMode | undefined);
+  const resolved = computeGeometry(xShape, filterSize, strides, pad, (dimRoundingMode ?? undefined) as DimRoundingMode | undefined);
   if (resolved === undefined) {
     throw new Error(`${op}: expected filterSize, strides and pad that give a whole, non-negative output size for x of shape [${xShape}] but got filterSize ${JSON.stringify(filterSize)}, strides ${JSON.stringify(strides)}, pad ${JSON.stringify(pad)}`);
   }
