@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tessera::RegisterCuda(env, exports);
   tessera::RegisterElementwise(env, exports);
   tessera::RegisterConv(env, exports);
+  tessera::RegisterPool(env, exports);
   return exports;
 }
 

@@ -80,6 +80,23 @@ export interface NativeAddon {
     dfilter: Float32Array, filterShape: ShapeArg, geometry: ShapeArg): void;
   depthwiseConv2dBackpropFilterRef(x: Float32Array, xShape: ShapeArg, dy: Float32Array, dyShape: ShapeArg,
     dfilter: Float32Array, filterShape: ShapeArg, geometry: ShapeArg): void;
+  /** geometry: [batch, inHeight, inWidth, channels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft] */
+  pool2d(type: 'max' | 'avg', x: NativeArray, geometry: ShapeArg, out: NativeArray): void;
+  pool2dRef(type: 'max' | 'avg', x: NativeArray, geometry: ShapeArg, out: NativeArray): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, geometry: ShapeArg, dx: Float32Array): void;
+  maxPoolGradRef(dy: Float32Array, x: Float32Array, geometry: ShapeArg, dx: Float32Array): void;
+  avgPoolGrad(dy: Float32Array, geometry: ShapeArg, dx: Float32Array): void;
+  avgPoolGradRef(dy: Float32Array, geometry: ShapeArg, dx: Float32Array): void;
+  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, varianceEpsilon: number, out: Float32Array): void;
+  batchNormRef(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, varianceEpsilon: number, out: Float32Array): void;
+  resizeBilinear(images: NativeArray, imagesShape: ShapeArg, size: ShapeArg, alignCorners: boolean, halfPixelCenters: boolean, out: Float32Array): void;
+  resizeBilinearRef(images: NativeArray, imagesShape: ShapeArg, size: ShapeArg, alignCorners: boolean, halfPixelCenters: boolean, out: Float32Array): void;
+  resizeNearestNeighbor(images: NativeArray, imagesShape: ShapeArg, size: ShapeArg, alignCorners: boolean, halfPixelCenters: boolean, out: NativeArray): void;
+  resizeNearestNeighborRef(images: NativeArray, imagesShape: ShapeArg, size: ShapeArg, alignCorners: boolean, halfPixelCenters: boolean, out: NativeArray): void;
+  resizeBilinearGrad(dy: Float32Array, dyShape: ShapeArg, imagesShape: ShapeArg, alignCorners: boolean, dx: Float32Array): void;
+  resizeBilinearGradRef(dy: Float32Array, dyShape: ShapeArg, imagesShape: ShapeArg, alignCorners: boolean, dx: Float32Array): void;
+  resizeNearestNeighborGrad(dy: Float32Array, dyShape: ShapeArg, imagesShape: ShapeArg, alignCorners: boolean, dx: Float32Array): void;
+  resizeNearestNeighborGradRef(dy: Float32Array, dyShape: ShapeArg, imagesShape: ShapeArg, alignCorners: boolean, dx: Float32Array): void;
 }
 
 const ADDON_PATH = join('build', 'Release', 'tessera.node');

@@ -4,6 +4,8 @@ import { registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 
 import { addConfig } from './kernels/Add.js';
 import { atan2Config } from './kernels/Atan2.js';
+import { avgPoolConfig } from './kernels/AvgPool.js';
+import { avgPoolGradConfig } from './kernels/AvgPoolGrad.js';
 import { bitwiseAndConfig } from './kernels/BitwiseAnd.js';
 import { conv2DConfig } from './kernels/Conv2D.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
@@ -15,6 +17,7 @@ import { equalConfig } from './kernels/Equal.js';
 import { floorDivConfig } from './kernels/FloorDiv.js';
 import { fusedConv2DConfig } from './kernels/FusedConv2D.js';
 import { fusedDepthwiseConv2DConfig } from './kernels/FusedDepthwiseConv2D.js';
+import { fusedBatchNormConfig } from './kernels/FusedBatchNorm.js';
 import { greaterConfig } from './kernels/Greater.js';
 import { greaterEqualConfig } from './kernels/GreaterEqual.js';
 import { lessConfig } from './kernels/Less.js';
@@ -22,18 +25,26 @@ import { lessEqualConfig } from './kernels/LessEqual.js';
 import { logicalAndConfig } from './kernels/LogicalAnd.js';
 import { logicalOrConfig } from './kernels/LogicalOr.js';
 import { maximumConfig } from './kernels/Maximum.js';
+import { maxPoolConfig } from './kernels/MaxPool.js';
+import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { minimumConfig } from './kernels/Minimum.js';
 import { modConfig } from './kernels/Mod.js';
 import { multiplyConfig } from './kernels/Multiply.js';
 import { notEqualConfig } from './kernels/NotEqual.js';
 import { powConfig } from './kernels/Pow.js';
 import { realDivConfig } from './kernels/RealDiv.js';
+import { resizeBilinearConfig } from './kernels/ResizeBilinear.js';
+import { resizeBilinearGradConfig } from './kernels/ResizeBilinearGrad.js';
+import { resizeNearestNeighborConfig } from './kernels/ResizeNearestNeighbor.js';
+import { resizeNearestNeighborGradConfig } from './kernels/ResizeNearestNeighborGrad.js';
 import { squaredDifferenceConfig } from './kernels/SquaredDifference.js';
 import { subConfig } from './kernels/Sub.js';
 
 export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   addConfig,
   atan2Config,
+  avgPoolConfig,
+  avgPoolGradConfig,
   bitwiseAndConfig,
   conv2DConfig,
   conv2DBackpropFilterConfig,
@@ -45,6 +56,7 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   floorDivConfig,
   fusedConv2DConfig,
   fusedDepthwiseConv2DConfig,
+  fusedBatchNormConfig,
   greaterConfig,
   greaterEqualConfig,
   lessConfig,
@@ -52,12 +64,18 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   logicalAndConfig,
   logicalOrConfig,
   maximumConfig,
+  maxPoolConfig,
+  maxPoolGradConfig,
   minimumConfig,
   modConfig,
   multiplyConfig,
   notEqualConfig,
   powConfig,
   realDivConfig,
+  resizeBilinearConfig,
+  resizeBilinearGradConfig,
+  resizeNearestNeighborConfig,
+  resizeNearestNeighborGradConfig,
   squaredDifferenceConfig,
   subConfig,
 ];

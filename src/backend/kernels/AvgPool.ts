@@ -1,0 +1,3 @@
+import { poolKernelConfig } from './pool_kernel.js';
+
+export const avgPoolConfig = poolKernelConfig('AvgPool');

@@ -1,0 +1,3 @@
+import { poolKernelConfig } from './pool_kernel.js';
+
+export const maxPoolConfig = poolKernelConfig('MaxPool');
