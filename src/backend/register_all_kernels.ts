@@ -5,45 +5,79 @@ import { registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { addConfig } from './kernels/Add.js';
 import { atan2Config } from './kernels/Atan2.js';
 import { bitwiseAndConfig } from './kernels/BitwiseAnd.js';
+import { concatConfig } from './kernels/Concat.js';
 import { equalConfig } from './kernels/Equal.js';
+import { expandDimsConfig } from './kernels/ExpandDims.js';
 import { floorDivConfig } from './kernels/FloorDiv.js';
+import { gatherNdConfig } from './kernels/GatherNd.js';
+import { gatherV2Config } from './kernels/GatherV2.js';
 import { greaterConfig } from './kernels/Greater.js';
 import { greaterEqualConfig } from './kernels/GreaterEqual.js';
+import { identityConfig } from './kernels/Identity.js';
 import { lessConfig } from './kernels/Less.js';
 import { lessEqualConfig } from './kernels/LessEqual.js';
 import { logicalAndConfig } from './kernels/LogicalAnd.js';
 import { logicalOrConfig } from './kernels/LogicalOr.js';
 import { maximumConfig } from './kernels/Maximum.js';
 import { minimumConfig } from './kernels/Minimum.js';
+import { mirrorPadConfig } from './kernels/MirrorPad.js';
 import { modConfig } from './kernels/Mod.js';
 import { multiplyConfig } from './kernels/Multiply.js';
 import { notEqualConfig } from './kernels/NotEqual.js';
+import { oneHotConfig } from './kernels/OneHot.js';
+import { packConfig } from './kernels/Pack.js';
+import { padV2Config } from './kernels/PadV2.js';
 import { powConfig } from './kernels/Pow.js';
 import { realDivConfig } from './kernels/RealDiv.js';
+import { reshapeConfig } from './kernels/Reshape.js';
+import { reverseConfig } from './kernels/Reverse.js';
+import { sliceConfig } from './kernels/Slice.js';
+import { splitVConfig } from './kernels/SplitV.js';
 import { squaredDifferenceConfig } from './kernels/SquaredDifference.js';
+import { stridedSliceConfig } from './kernels/StridedSlice.js';
 import { subConfig } from './kernels/Sub.js';
+import { tileConfig } from './kernels/Tile.js';
+import { transposeConfig } from './kernels/Transpose.js';
+import { unpackConfig } from './kernels/Unpack.js';
 
 export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   addConfig,
   atan2Config,
   bitwiseAndConfig,
+  concatConfig,
   equalConfig,
+  expandDimsConfig,
   floorDivConfig,
+  gatherNdConfig,
+  gatherV2Config,
   greaterConfig,
   greaterEqualConfig,
+  identityConfig,
   lessConfig,
   lessEqualConfig,
   logicalAndConfig,
   logicalOrConfig,
   maximumConfig,
   minimumConfig,
+  mirrorPadConfig,
   modConfig,
   multiplyConfig,
   notEqualConfig,
+  oneHotConfig,
+  packConfig,
+  padV2Config,
   powConfig,
   realDivConfig,
+  reshapeConfig,
+  reverseConfig,
+  sliceConfig,
+  splitVConfig,
   squaredDifferenceConfig,
+  stridedSliceConfig,
   subConfig,
+  tileConfig,
+  transposeConfig,
+  unpackConfig,
 ];
 
 export function registerNativeKernels(): Set<string> {
