@@ -22,9 +22,10 @@ constexpr int64_t kParallelBytes = 1 << 16;
 // Contiguous runs longer than this are cut into pieces of this size so that a few long runs
 // (a concat along axis 0, a slice of whole rows) still spread over the pool.
 constexpr int64_t kRunPieceBytes = 1 << 16;
-// Side of a transpose tile in elements: a 32x32 tile of 4-byte elements is 4 KiB, so the
-// source and destination tiles both stay in L1 while each is walked against its layout.
-constexpr int64_t kTile = 32;
+// Side of a transpose tile in elements: 128-byte rows of 4-byte elements (two cache lines),
+// 64-byte rows of bytes; either way a tile is 4 KiB and two of them sit in L1.
+template <typename T>
+constexpr int64_t kTile = sizeof(T) == 1 ? 64 : 32;
 
 void CheckLength(const char* op, const char* arg, int64_t expected, int64_t got) {
   if (expected != got) ThrowArgError(op, arg, std::to_string(expected) + " elements", std::to_string(got));
@@ -196,31 +197,62 @@ inline void TransposeTile(const T* s, int64_t sk, T* d, int64_t dj, int64_t nj, 
   }
 }
 
+// A full tile through two packed buffers, for matrices whose rows crowd into a few L1 sets
+// (see CrowdsL1): walking such a tile in place evicts lines before their other elements are
+// used (2048x2048 ran at half the speed of 2000x2000). Here every global read and write is a
+// whole row of the tile, and the transposition itself runs on the packed copies.
+template <typename T>
+inline void TransposeFullTile(const T* s, int64_t sk, T* d, int64_t dj) {
+  constexpr int64_t n = kTile<T>;
+  alignas(64) T in[n * n];
+  alignas(64) T out[n * n];
+  for (int64_t k = 0; k < n; k++) std::memcpy(in + k * n, s + k * sk, n * sizeof(T));
+  TransposeTile(in, n, out, n, n, n);
+  for (int64_t j = 0; j < n; j++) std::memcpy(d + j * dj, out + j * n, n * sizeof(T));
+}
+
+// Whether `rows` rows `stride_bytes` apart fall into so few L1 sets (64-byte lines, sets
+// repeating every 4 KiB) that a tile's lines cannot all stay: true for strides at or near a
+// multiple of 4 KiB, such as every power-of-two matrix width from 1024 floats up.
+bool CrowdsL1(int64_t stride_bytes, int64_t rows) {
+  constexpr int64_t kSets = 64, kLine = 64, kMostPerSet = 4;
+  int64_t per_set[kSets] = {};
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t set = ((r * stride_bytes) % (kSets * kLine)) / kLine;
+    if (++per_set[set] > kMostPerSet) return true;
+  }
+  return false;
+}
+
 // A copy whose innermost destination dimension (k) reads the source with a stride while
 // another dimension (j) reads it contiguously: a batch of 2-D transposes, done in tiles so
-// that both sides touch whole cache lines. Work is handed out in blocks of kTile x kBand
-// elements so that a single large matrix still spreads over the pool.
+// that both sides move whole cache lines. Work is handed out in blocks of one tile row by
+// kBand elements so that a single large matrix still spreads over the pool.
 template <typename T>
 void RunTransposed(const T* src, T* dst, const CopyDims& p, int j) {
-  constexpr int64_t kBand = 8 * kTile;
+  constexpr int64_t tile = kTile<T>;
+  constexpr int64_t kBand = 8 * tile;
   const int k = static_cast<int>(p.shape.size()) - 1;
   const int64_t nj = p.shape[j], nk = p.shape[k];
   const int64_t sk = p.src[k], dj = p.dst[j];
   const CopyDims outer = OuterDims(p, j, k);
-  const int64_t strips = (nj + kTile - 1) / kTile, bands = (nk + kBand - 1) / kBand;
+  const int64_t strips = (nj + tile - 1) / tile, bands = (nk + kBand - 1) / kBand;
   const int64_t per_outer = strips * bands;
-  const int64_t block_bytes = kTile * std::min(nk, kBand) * static_cast<int64_t>(sizeof(T));
+  const int64_t block_bytes = tile * std::min(nk, kBand) * static_cast<int64_t>(sizeof(T));
+  const bool packed = CrowdsL1(sk * static_cast<int64_t>(sizeof(T)), tile) || CrowdsL1(dj * static_cast<int64_t>(sizeof(T)), tile);
   ParallelFor(ShapeSize(outer.shape) * per_outer, std::max<int64_t>(1, kParallelBytes / block_bytes),
               [&](int64_t begin, int64_t end) {
     Walker walk(outer, begin / per_outer);
     int64_t within = begin % per_outer;
     for (int64_t u = begin; u < end; u++) {
-      const int64_t j0 = (within / bands) * kTile, band0 = (within % bands) * kBand;
-      const int64_t bj = std::min(kTile, nj - j0), band_end = std::min(nk, band0 + kBand);
+      const int64_t j0 = (within / bands) * tile, band0 = (within % bands) * kBand;
+      const int64_t bj = std::min(tile, nj - j0), band_end = std::min(nk, band0 + kBand);
       const T* s = src + walk.src() + j0;
       T* d = dst + walk.dst() + j0 * dj;
-      for (int64_t k0 = band0; k0 < band_end; k0 += kTile) {
-        TransposeTile(s + k0 * sk, sk, d + k0, dj, bj, std::min(kTile, band_end - k0));
+      for (int64_t k0 = band0; k0 < band_end; k0 += tile) {
+        const int64_t bk = std::min(tile, band_end - k0);
+        if (packed && bj == tile && bk == tile) TransposeFullTile(s + k0 * sk, sk, d + k0, dj);
+        else TransposeTile(s + k0 * sk, sk, d + k0, dj, bj, bk);
       }
       if (++within == per_outer) {
         within = 0;
