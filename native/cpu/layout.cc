@@ -215,10 +215,10 @@ inline void TransposeFullTile(const T* s, int64_t sk, T* d, int64_t dj) {
 // repeating every 4 KiB) that a tile's lines cannot all stay: true for strides at or near a
 // multiple of 4 KiB, such as every power-of-two matrix width from 1024 floats up.
 bool CrowdsL1(int64_t stride_bytes, int64_t rows) {
-  constexpr int64_t kSets = 64, kLine = 64, kMostPerSet = 4;
+  constexpr int64_t kSets = 64, kLine = 64, kMostPerSet = 4, kPeriod = kSets * kLine;
   int64_t per_set[kSets] = {};
   for (int64_t r = 0; r < rows; r++) {
-    const int64_t set = ((r * stride_bytes) % (kSets * kLine)) / kLine;
+    const int64_t set = (((r * stride_bytes) % kPeriod + kPeriod) % kPeriod) / kLine;
     if (++per_set[set] > kMostPerSet) return true;
   }
   return false;
@@ -895,23 +895,38 @@ void SplitRef(DType dtype, ConstBuffer x, const Shape& x_shape, int64_t axis, co
   }
 }
 
+namespace {
+// Gather's copy loop for slices of a fixed byte size (one element: the common axis=-1
+// gather), so the copy is a single load and store instead of a memcpy call.
+template <typename Slice>
+void GatherSlices(const uint8_t* src, uint8_t* dst, const int32_t* indices, const GatherDims& g, int64_t slice_bytes,
+                  int64_t begin, int64_t end) {
+  for (int64_t u = begin; u < end; u++) {
+    const int64_t i = u % g.per_batch;
+    const int64_t bo = u / g.per_batch;  // batch * outer + outer index
+    const int64_t b = bo / g.outer;
+    const int64_t row = bo * g.dim + indices[b * g.per_batch + i];
+    if constexpr (std::is_void_v<Slice>) {
+      std::memcpy(dst + u * slice_bytes, src + row * slice_bytes, static_cast<size_t>(slice_bytes));
+    } else {
+      std::memcpy(dst + u * sizeof(Slice), src + row * sizeof(Slice), sizeof(Slice));
+    }
+  }
+}
+}  // namespace
+
 void Gather(DType dtype, ConstBuffer x, const Shape& x_shape, const int32_t* indices, const Shape& indices_shape,
             int64_t axis, int64_t batch_dims, MutBuffer out) {
   const GatherDims g = CheckGather(x_shape, x, indices, indices_shape, axis, batch_dims, out);
-  const int64_t es = static_cast<int64_t>(DTypeSize(dtype));
-  const int64_t slice_bytes = g.slice * es;
+  const int64_t slice_bytes = g.slice * static_cast<int64_t>(DTypeSize(dtype));
   const int64_t units = g.batch * g.outer * g.per_batch;
   if (slice_bytes == 0 || units == 0) return;
   const uint8_t* src = static_cast<const uint8_t*>(x.data);
   uint8_t* dst = static_cast<uint8_t*>(out.data);
   ParallelFor(units, std::max<int64_t>(1, kParallelBytes / slice_bytes), [&](int64_t begin, int64_t end) {
-    for (int64_t u = begin; u < end; u++) {
-      const int64_t i = u % g.per_batch;
-      const int64_t bo = u / g.per_batch;  // batch * outer + outer index
-      const int64_t b = bo / g.outer;
-      const int64_t row = bo * g.dim + indices[b * g.per_batch + i];
-      std::memcpy(dst + u * slice_bytes, src + row * slice_bytes, static_cast<size_t>(slice_bytes));
-    }
+    if (slice_bytes == 4) GatherSlices<uint32_t>(src, dst, indices, g, slice_bytes, begin, end);
+    else if (slice_bytes == 1) GatherSlices<uint8_t>(src, dst, indices, g, slice_bytes, begin, end);
+    else GatherSlices<void>(src, dst, indices, g, slice_bytes, begin, end);
   });
 }
 

@@ -591,6 +591,59 @@ describe('gather, gatherNd, oneHot', () => {
   });
 });
 
+describe('empty tensors', () => {
+  it('every kernel takes empty inputs and gives empty outputs of the right shape', () => {
+    const e = array([], [2, 0, 3]);
+    const none = array([], [0], 'int32');
+    const rows = array([], [0, 2], 'int32');
+    const pair = array([1, 0], [2], 'int32');
+    const x = array([1, 2, 3, 4, 5, 6], [2, 3]);
+    const cases: [string, () => DeviceArray | DeviceArray[], number[][]][] = [
+      ['transpose', () => transpose(e, [2, 0, 1]), [[3, 2, 0]]],
+      ['concat', () => concat([e, e], 1), [[2, 0, 3]]],
+      ['stack', () => stack([e, e], 3), [[2, 0, 3, 2]]],
+      ['split', () => split(e, [1, 0, 2], 2), [[2, 0, 1], [2, 0, 0], [2, 0, 2]]],
+      ['unstack', () => unstack(e, 1), []],
+      ['slice', () => slice(x, [1, 3], [1, 0]), [[1, 0]]],
+      ['stridedSlice', () => stridedSlice(x, [0, 2], [2, 0], [1, 1]), [[2, 0]]],
+      ['pad', () => pad(e, [[0, 1], [0, 0], [1, 0]], 5), [[3, 0, 4]]],
+      ['mirrorPad', () => mirrorPad(e, [[1, 0], [0, 0], [2, 2]], 'symmetric'), [[3, 0, 7]]],
+      ['tile', () => tile(x, [0, 2]), [[0, 6]]],
+      ['reverse', () => reverse(e, [0, 1, 2]), [[2, 0, 3]]],
+      ['gather', () => gather(x, none, 1), [[2, 0]]],
+      ['gather from empty', () => gather(e, pair, 0), [[2, 0, 3]]],
+      ['gatherNd', () => gatherNd(x, rows), [[0]]],
+      ['oneHot', () => oneHot(none, 4), [[0, 4]]],
+    ];
+    for (const [name, f, shapes] of cases) {
+      const out = [f()].flat();
+      expect(out.map((o) => [...o.shape]), name).toEqual(shapes);
+      for (const o of out) expect(o.data.length, name).toBe(0);
+      disposeAll(out);
+    }
+    const refs = [transposeRef(e, [2, 0, 1]), concatRef([e, e], 1), splitRef(e, [1, 2], 2), padRef(e, [[0, 1], [0, 0], [1, 0]], 5), gatherRef(x, none, 1), gatherNdRef(x, rows)];
+    expect(refs.flat().map((o) => o.size)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    disposeAll(e, none, rows, pair, x, refs.flat());
+  });
+
+  it('empty tensors through the tfjs backend agree with tfjs-backend-cpu', () => {
+    const ops: [string, () => tf.Tensor | tf.Tensor[]][] = [
+      ['transpose', () => tf.transpose(tf.zeros([2, 0, 3]), [1, 2, 0])],
+      ['concat', () => tf.concat([tf.zeros([2, 0]), tf.zeros([2, 0])], 1)],
+      ['concat with one non-empty', () => tf.concat([tf.zeros([0, 3]), tf.ones([2, 3]), tf.zeros([0, 3])], 0)],
+      ['slice', () => tf.slice(tf.ones([2, 3]), [0, 1], [2, 0])],
+      ['pad', () => tf.pad(tf.zeros([0, 2]), [[1, 1], [0, 1]], 7)],
+      ['tile', () => tf.tile(tf.ones([2, 3]), [1, 0])],
+      ['gather', () => tf.gather(tf.ones([2, 3]), tf.tensor1d([], 'int32'), 1)],
+      ['gatherND', () => tf.gatherND(tf.ones([2, 3]), tf.zeros([0, 2], 'int32'))],
+      ['oneHot', () => tf.oneHot(tf.tensor1d([], 'int32'), 3)],
+      ['split', () => tf.split(tf.zeros([0, 4]), 2, 1)],
+      ['reverse', () => tf.reverse(tf.zeros([3, 0]), 0)],
+    ];
+    for (const [name, f] of ops) expectSameResults(onTessera(f), onCpu(f), name);
+  });
+});
+
 describe('views', () => {
   it('reshape and expandDims share the buffer and allocate nothing', () => {
     const x = array([1, 2, 3, 4, 5, 6], [2, 3]);
