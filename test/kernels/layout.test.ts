@@ -321,6 +321,12 @@ describe('slice and stridedSlice', () => {
     const col = stridedSlice(x, [0, 1], [3, 2], [2, 1], { shrinkAxisMask: 2 });
     expect([...col.data]).toEqual([1, 9]); // x[0:3:2, 1]
     disposeAll(x, row, col);
+    const viaBackend = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => Array.from(tf.stridedSlice(tf.reshape(tf.range(0, 12, 1, 'int32'), [3, 4]), [1, 0], [2, 4], [1, 2], 0, 0, 0, 0, 1).dataSync()));
+    };
+    expect(viaBackend('tessera-cpu')).toEqual([4, 6]);
+    expect(viaBackend('cpu')).toEqual([1, 2]);
   });
 
   it('large slices and reversed strided slices match the reference', () => {
