@@ -115,11 +115,13 @@ export const reverseRef = (x: DeviceArray, axes: number | readonly number[]) => 
 // ---------------------------------------------------------------------------------------
 // Joining and splitting
 
-function checkSameShapesExcept(op: string, xs: readonly DeviceArray[], axis: number): void {
+/** Every array's shape equals the first one's, except along `axis` when one is given. */
+function checkSameShapes(op: string, xs: readonly DeviceArray[], axis?: number): void {
   const first = xs[0].shape;
   xs.forEach((x, k) => {
     if (x.shape.length !== first.length || x.shape.some((d, i) => i !== axis && d !== first[i])) {
-      throw new Error(`${op}: expected shape [${first}] except in axis ${axis} for xs[${k}] but got [${x.shape}]`);
+      const expected = axis === undefined ? `shape [${first}] (that of xs[0])` : `shape [${first}] except in axis ${axis}`;
+      throw new Error(`${op}: expected ${expected} for xs[${k}] but got [${x.shape}]`);
     }
   });
 }
@@ -141,7 +143,7 @@ function concatChecked(impl: Impl, xs: readonly DeviceArray[], axis = 0): Device
   checkArrays('concat', xs);
   if (xs[0].shape.length === 0) throw new Error('concat: expected arrays of rank 1 or more for xs but got scalars');
   const at = normalizeAxis('concat', 'axis', axis, xs[0].shape.length);
-  checkSameShapesExcept('concat', xs, at);
+  checkSameShapes('concat', xs, at);
   return concatWith(impl, xs, at);
 }
 
@@ -151,7 +153,7 @@ export const concatRef = (xs: readonly DeviceArray[], axis = 0) => concatChecked
 
 function stackWith(impl: Impl, xs: readonly DeviceArray[], axis = 0): DeviceArray {
   checkArrays('stack', xs);
-  checkSameShapesExcept('stack', xs, -1);
+  checkSameShapes('stack', xs);
   const at = normalizeAxis('stack', 'axis', axis, xs[0].shape.length, 1);
   const expanded = xs.map((x) => expandDims(x, at));
   return concatWith(impl, expanded, at);

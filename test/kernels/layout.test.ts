@@ -224,7 +224,7 @@ describe('concat, stack, split, unstack', () => {
     expect(() => concat([a, i], 1)).toThrow('concat: expected dtype float32 (that of a) for xs[1] but got int32');
     expect(() => concat([a], 2)).toThrow('concat: expected an integer in [-2, 2) for axis but got number 2');
     expect(() => concat([])).toThrow('concat: expected a non-empty array of DeviceArrays for xs but got a plain array');
-    expect(() => stack([a, b])).toThrow('stack: expected shape [2,2] except in axis -1 for xs[1] but got [3,1]');
+    expect(() => stack([a, b])).toThrow('stack: expected shape [2,2] (that of xs[0]) for xs[1] but got [3,1]');
     expect(() => split(a, 3, 0)).toThrow('split: expected a divisor of 2 (the size of axis 0) for numOrSizeSplits but got 3');
     expect(() => split(a, [1, 2], 0)).toThrow('split: expected sizes adding up to 2 (the size of axis 0) for numOrSizeSplits but got [1,2]');
     disposeAll(a, b, i);
