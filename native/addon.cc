@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tessera::RegisterElementwise(env, exports);
   tessera::RegisterConv(env, exports);
   tessera::RegisterPool(env, exports);
+  tessera::RegisterLayout(env, exports);
   return exports;
 }
 

@@ -97,6 +97,28 @@ export interface NativeAddon {
   resizeBilinearGradRef(dy: Float32Array, dyShape: ShapeArg, imagesShape: ShapeArg, alignCorners: boolean, dx: Float32Array): void;
   resizeNearestNeighborGrad(dy: Float32Array, dyShape: ShapeArg, imagesShape: ShapeArg, alignCorners: boolean, dx: Float32Array): void;
   resizeNearestNeighborGradRef(dy: Float32Array, dyShape: ShapeArg, imagesShape: ShapeArg, alignCorners: boolean, dx: Float32Array): void;
+  transpose(x: NativeArray, xShape: ShapeArg, perm: ShapeArg, out: NativeArray): void;
+  transposeRef(x: NativeArray, xShape: ShapeArg, perm: ShapeArg, out: NativeArray): void;
+  stridedSlice(x: NativeArray, xShape: ShapeArg, begin: ShapeArg, strides: ShapeArg, size: ShapeArg, out: NativeArray): void;
+  stridedSliceRef(x: NativeArray, xShape: ShapeArg, begin: ShapeArg, strides: ShapeArg, size: ShapeArg, out: NativeArray): void;
+  reverse(x: NativeArray, xShape: ShapeArg, axes: ShapeArg, out: NativeArray): void;
+  reverseRef(x: NativeArray, xShape: ShapeArg, axes: ShapeArg, out: NativeArray): void;
+  tile(x: NativeArray, xShape: ShapeArg, reps: ShapeArg, out: NativeArray): void;
+  tileRef(x: NativeArray, xShape: ShapeArg, reps: ShapeArg, out: NativeArray): void;
+  pad(x: NativeArray, xShape: ShapeArg, before: ShapeArg, after: ShapeArg, value: number, out: NativeArray): void;
+  padRef(x: NativeArray, xShape: ShapeArg, before: ShapeArg, after: ShapeArg, value: number, out: NativeArray): void;
+  mirrorPad(x: NativeArray, xShape: ShapeArg, before: ShapeArg, after: ShapeArg, mode: 'reflect' | 'symmetric', out: NativeArray): void;
+  mirrorPadRef(x: NativeArray, xShape: ShapeArg, before: ShapeArg, after: ShapeArg, mode: 'reflect' | 'symmetric', out: NativeArray): void;
+  concat(xs: readonly NativeArray[], shapes: readonly ShapeArg[], axis: number, out: NativeArray): void;
+  concatRef(xs: readonly NativeArray[], shapes: readonly ShapeArg[], axis: number, out: NativeArray): void;
+  split(x: NativeArray, xShape: ShapeArg, axis: number, sizes: ShapeArg, outs: readonly NativeArray[]): void;
+  splitRef(x: NativeArray, xShape: ShapeArg, axis: number, sizes: ShapeArg, outs: readonly NativeArray[]): void;
+  gather(x: NativeArray, xShape: ShapeArg, indices: Int32Array, indicesShape: ShapeArg, axis: number, batchDims: number, out: NativeArray): void;
+  gatherRef(x: NativeArray, xShape: ShapeArg, indices: Int32Array, indicesShape: ShapeArg, axis: number, batchDims: number, out: NativeArray): void;
+  gatherNd(params: NativeArray, paramsShape: ShapeArg, indices: Int32Array, indicesShape: ShapeArg, out: NativeArray): void;
+  gatherNdRef(params: NativeArray, paramsShape: ShapeArg, indices: Int32Array, indicesShape: ShapeArg, out: NativeArray): void;
+  oneHot(indices: Int32Array, depth: number, onValue: number, offValue: number, out: NativeArray): void;
+  oneHotRef(indices: Int32Array, depth: number, onValue: number, offValue: number, out: NativeArray): void;
 }
 
 const ADDON_PATH = join('build', 'Release', 'tessera.node');

@@ -9,5 +9,6 @@ void RegisterCuda(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
 void RegisterConv(Napi::Env env, Napi::Object exports);
 void RegisterPool(Napi::Env env, Napi::Object exports);
+void RegisterLayout(Napi::Env env, Napi::Object exports);
 
 }  // namespace tessera

@@ -3,3 +3,4 @@ export * from './array.js';
 export * from './binary.js';
 export * from './conv.js';
 export * from './pool.js';
+export * from './layout.js';
