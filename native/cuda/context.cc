@@ -1,6 +1,7 @@
 #include "cuda/context.h"
 
 #include <cuda_runtime.h>
+#include <dlfcn.h>
 
 namespace tessera {
 
@@ -9,6 +10,15 @@ CudaProbe ProbeCuda() {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
+    // The runtime reports a missing driver as an "insufficient" one; say which it is.
+    void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    if (driver == nullptr) driver = dlopen("libcuda.so.1", RTLD_LAZY);
+    if (driver == nullptr) {
+      probe.reason = "no CUDA device: no NVIDIA driver is installed (libcuda.so.1 cannot be loaded)";
+      cudaGetLastError();
+      return probe;
+    }
+    dlclose(driver);
     probe.reason = std::string("no CUDA device: ") + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")";
     cudaGetLastError();
     return probe;
