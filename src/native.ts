@@ -46,6 +46,22 @@ export interface NativeAddon {
 
   binary(op: string, a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, out: NativeArray): void;
   binaryRef(op: string, a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, out: NativeArray): void;
+
+  /** attr0: alpha for Step and LeakyRelu, clipValueMin for ClipByValue; attr1: clipValueMax. */
+  unary(op: string, x: NativeArray, out: NativeArray, attr0?: number, attr1?: number): void;
+  unaryRef(op: string, x: NativeArray, out: NativeArray, attr0?: number, attr1?: number): void;
+  cast(x: NativeArray, out: NativeArray): void;
+  castRef(x: NativeArray, out: NativeArray): void;
+  fill(out: NativeArray, value: number): void;
+  fillRef(out: NativeArray, value: number): void;
+  select(condition: Uint8Array, t: NativeArray, e: NativeArray, out: NativeArray): void;
+  selectRef(condition: Uint8Array, t: NativeArray, e: NativeArray, out: NativeArray): void;
+  addN(out: NativeArray, ...inputs: NativeArray[]): void;
+  addNRef(out: NativeArray, ...inputs: NativeArray[]): void;
+  prelu(x: NativeArray, xShape: ShapeArg, alpha: NativeArray, alphaShape: ShapeArg, out: Float32Array): void;
+  preluRef(x: NativeArray, xShape: ShapeArg, alpha: NativeArray, alphaShape: ShapeArg, out: Float32Array): void;
+  eluGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
+  eluGradRef(dy: Float32Array, y: Float32Array, out: Float32Array): void;
 }
 
 const ADDON_PATH = join('build', 'Release', 'tessera.node');
