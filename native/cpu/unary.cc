@@ -209,6 +209,8 @@ TESSERA_FAST_OP(kIsNan, float, uint8_t, x != x ? 1 : 0)
 TESSERA_FAST_OP(kLogicalNot, float, uint8_t, (x == 0 || x != x) ? 1 : 0)
 // Int32 negation wraps like ToInt32(-1 * x); Relu's Math.max/min need no NaN care on ints.
 TESSERA_FAST_OP(kNeg, int32_t, int32_t, static_cast<int32_t>(0u - static_cast<uint32_t>(x)))
+// Neg of bool is the identity (see RunRef).
+TESSERA_FAST_OP(kNeg, uint8_t, uint8_t, x)
 TESSERA_FAST_OP(kRelu, int32_t, int32_t, x > 0 ? x : 0)
 TESSERA_FAST_OP(kRelu6, int32_t, int32_t, x > 6 ? 6 : x > 0 ? x : 0)
 TESSERA_FAST_OP(kIsFinite, int32_t, uint8_t, 1)
@@ -376,7 +378,12 @@ void RunFast(const In* x, typename OutOf<Op, In>::type* out, int64_t n, const Un
 template <UnaryOp Op, typename In>
 void RunRef(const In* x, typename OutOf<Op, In>::type* out, int64_t n, const UnaryAttrs& a) {
   using Out = typename OutOf<Op, In>::type;
-  for (int64_t i = 0; i < n; i++) out[i] = FromDouble<Out>(Js<Op>::Apply(static_cast<double>(x[i]), a));
+  if constexpr (Op == UnaryOp::kNeg && std::is_same_v<In, uint8_t>) {
+    // Neg.js multiplies by -1 made in x's dtype, and a bool array stores -1 as true (1).
+    for (int64_t i = 0; i < n; i++) out[i] = FromDouble<Out>(static_cast<double>(x[i]) * 1.0);
+  } else {
+    for (int64_t i = 0; i < n; i++) out[i] = FromDouble<Out>(Js<Op>::Apply(static_cast<double>(x[i]), a));
+  }
 }
 
 template <UnaryOp Op, bool Reference>

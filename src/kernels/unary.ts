@@ -41,7 +41,7 @@ export function upcastDType(a: DType, b: DType): DType {
 }
 
 function checkNumber(op: string, arg: string, v: unknown): asserts v is number {
-  if (typeof v !== 'number') throw new Error(`${op}: expected a number for ${arg} but got ${describe(v)}`);
+  if (typeof v !== 'number') throw new Error(`${op}: expected a number for ${arg} but got ${v === undefined ? 'undefined' : describe(v)}`);
 }
 
 function checkDTypeName(op: string, dtype: unknown): asserts dtype is DType {
