@@ -173,6 +173,23 @@ constexpr bool IsExpFamily(UnaryOp op) {
 // are used only where one float operation equals the double one rounded to float (a single
 // +, -, *, /, sqrt of floats is: double rounding is innocuous at these precisions).
 
+// c ? a : b as a bitwise blend of two values both computed. Under the default
+// -ftrapping-math GCC neither if-converts a floating-point operation only one arm of a ?:
+// needs nor keeps it out of the branch when written before the ?: (it sinks it back), so
+// such loops stay scalar; a blend of bits uses both arms and vectorizes.
+template <typename T>
+TESSERA_INLINE T SelectIf(bool c, T a, T b) {
+  using Bits = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+  Bits ba, bb;
+  std::memcpy(&ba, &a, sizeof(T));
+  std::memcpy(&bb, &b, sizeof(T));
+  const Bits mask = Bits{0} - static_cast<Bits>(c);
+  const Bits bits = (ba & mask) | (bb & ~mask);
+  T out;
+  std::memcpy(&out, &bits, sizeof(T));
+  return out;
+}
+
 template <UnaryOp Op, typename In>
 struct Fast {
   using Out = typename OutOf<Op, In>::type;
@@ -196,13 +213,12 @@ TESSERA_FAST_OP(kSqrt, float, float, std::sqrt(x))
 // Two roundings in JS (sqrt, then the division), so this one stays in double.
 TESSERA_FAST_OP(kRsqrt, float, float, static_cast<float>(1.0 / std::sqrt(static_cast<double>(x))))
 TESSERA_FAST_OP(kRelu, float, float, (x > 0 || x != x) ? x : 0.0f)
-TESSERA_FAST_OP(kRelu6, float, float, x != x ? x : x > 6 ? 6.0f : x > 0 ? x : 0.0f)
-TESSERA_FAST_OP(kStep, float, float, x != x ? x : x > 0 ? 1.0f : static_cast<float>(a.alpha))
-TESSERA_FAST_OP(kLeakyRelu, float, float, x < 0 ? static_cast<float>(a.alpha * static_cast<double>(x)) : x)
+TESSERA_FAST_OP(kRelu6, float, float, SelectIf(x != x, x, SelectIf(x > 6, 6.0f, SelectIf(x > 0, x, 0.0f))))
+TESSERA_FAST_OP(kStep, float, float, SelectIf(x != x, x, SelectIf(x > 0, 1.0f, static_cast<float>(a.alpha))))
+TESSERA_FAST_OP(kLeakyRelu, float, float, SelectIf(x < 0, static_cast<float>(a.alpha * static_cast<double>(x)), x))
 TESSERA_FAST_OP(kClipByValue, float, float,
-                static_cast<double>(x) > a.clip_max   ? static_cast<float>(a.clip_max)
-                : static_cast<double>(x) < a.clip_min ? static_cast<float>(a.clip_min)
-                                                      : x)
+                SelectIf(static_cast<double>(x) > a.clip_max, static_cast<float>(a.clip_max),
+                         SelectIf(static_cast<double>(x) < a.clip_min, static_cast<float>(a.clip_min), x)))
 TESSERA_FAST_OP(kIsFinite, float, uint8_t, std::isfinite(x) ? 1 : 0)
 TESSERA_FAST_OP(kIsInf, float, uint8_t, std::fabs(x) == INFINITY ? 1 : 0)
 TESSERA_FAST_OP(kIsNan, float, uint8_t, x != x ? 1 : 0)
@@ -219,18 +235,12 @@ TESSERA_FAST_OP(kIsNan, int32_t, uint8_t, 0)
 TESSERA_FAST_OP(kLogicalNot, int32_t, uint8_t, x == 0 ? 1 : 0)
 #undef TESSERA_FAST_OP
 
-// Round.js's value with fmod's parity test replaced by one that vectorizes: for an integer
-// base, fmod(base, 2) == 0 exactly when floor(base / 2) * 2 == base (±Inf pass both tests).
+// Round.js's banker's rounding is round-half-to-even except at -0.5, where it gives
+// base + 1 = +0 (floor -1 is odd) instead of -0. For |x| >= 2^23 both return x.
 template <>
 struct Fast<UnaryOp::kRound, float> {
   using Out = float;
-  static TESSERA_INLINE float Apply(float xf, const UnaryAttrs&) {
-    double x = xf;
-    double base = std::floor(x);
-    double frac = x - base;
-    double tie = std::floor(base * 0.5) * 2.0 == base ? base : base + 1.0;
-    return static_cast<float>(frac < 0.5 ? base : frac > 0.5 ? std::ceil(x) : tie);
-  }
+  static TESSERA_INLINE float Apply(float x, const UnaryAttrs&) { return x == -0.5f ? 0.0f : std::nearbyint(x); }
 };
 
 template <UnaryOp Op, typename In, typename Out>
@@ -329,22 +339,37 @@ TESSERA_TARGET_AVX2 inline __m256d ExpFamilyLanes(__m256d x) {
   }
 }
 
-template <UnaryOp Op>
-TESSERA_TARGET_AVX2 inline __m256 ExpFamilyFloats(__m256 v) {
-  __m256d lo = ExpFamilyLanes<Op>(_mm256_cvtps_pd(_mm256_castps256_ps128(v)));
-  __m256d hi = ExpFamilyLanes<Op>(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
-  return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+// Ops with a hand-vectorized AVX2 path for float32: the e^x family, and the rounding ops,
+// which GCC does not vectorize from std::floor and friends under -ftrapping-math.
+constexpr bool HasFloatLanes(UnaryOp op) {
+  return IsExpFamily(op) || op == UnaryOp::kFloor || op == UnaryOp::kCeil || op == UnaryOp::kRound;
 }
 
 template <UnaryOp Op>
-TESSERA_TARGET_AVX2 void ExpFamilyChunkAvx2(const float* x, float* out, int64_t n, const UnaryAttrs&) {
+TESSERA_TARGET_AVX2 inline __m256 FloatLanes(__m256 v) {
+  if constexpr (Op == UnaryOp::kFloor) {
+    return _mm256_round_ps(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  } else if constexpr (Op == UnaryOp::kCeil) {
+    return _mm256_round_ps(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+  } else if constexpr (Op == UnaryOp::kRound) {
+    __m256 even = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm256_andnot_ps(_mm256_cmp_ps(v, _mm256_set1_ps(-0.5f), _CMP_EQ_OQ), even);
+  } else {
+    __m256d lo = ExpFamilyLanes<Op>(_mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    __m256d hi = ExpFamilyLanes<Op>(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+  }
+}
+
+template <UnaryOp Op>
+TESSERA_TARGET_AVX2 void FloatLanesChunkAvx2(const float* x, float* out, int64_t n, const UnaryAttrs&) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, ExpFamilyFloats<Op>(_mm256_loadu_ps(x + i)));
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, FloatLanes<Op>(_mm256_loadu_ps(x + i)));
   if (i < n) {
     float in_tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     float out_tail[8];
     std::memcpy(in_tail, x + i, static_cast<size_t>(n - i) * sizeof(float));
-    _mm256_storeu_ps(out_tail, ExpFamilyFloats<Op>(_mm256_loadu_ps(in_tail)));
+    _mm256_storeu_ps(out_tail, FloatLanes<Op>(_mm256_loadu_ps(in_tail)));
     std::memcpy(out + i, out_tail, static_cast<size_t>(n - i) * sizeof(float));
   }
 }
@@ -360,9 +385,9 @@ void RunFast(const In* x, typename OutOf<Op, In>::type* out, int64_t n, const Un
   int64_t grain = IsCheap(Op) ? kCheapGrain : kLibmGrain;
 #if TESSERA_X86
   if (ActiveIsa() != Isa::kGeneric) {
-    if constexpr (std::is_same_v<In, float> && IsExpFamily(Op)) {
-      chunk = &ExpFamilyChunkAvx2<Op>;
-      grain = kVectorMathGrain;
+    if constexpr (std::is_same_v<In, float> && HasFloatLanes(Op)) {
+      chunk = &FloatLanesChunkAvx2<Op>;
+      if (IsExpFamily(Op)) grain = kVectorMathGrain;
     } else if constexpr (IsCheap(Op)) {
       chunk = &Avx2Chunk<Op, In, Out>;
     }
@@ -462,13 +487,14 @@ inline Out CastValue(In x) {
 void CastFloatToInt32(const float* x, int32_t* out, int64_t n) {
   constexpr float kLo = -2147483648.0f;
   constexpr float kHi = 2147483520.0f;  // the largest float below 2^31
-  bool all_in_range = true;
+  int32_t out_of_range = 0;
   for (int64_t i = 0; i < n; i++) {
-    bool in_range = x[i] >= kLo && x[i] <= kHi;
-    out[i] = static_cast<int32_t>(in_range ? x[i] : 0.0f);
-    all_in_range &= in_range;
+    const float v = x[i];
+    const bool in_range = (v >= kLo) & (v <= kHi);
+    out[i] = static_cast<int32_t>(SelectIf(in_range, v, 0.0f));
+    out_of_range |= !in_range;
   }
-  if (all_in_range) return;
+  if (out_of_range == 0) return;
   for (int64_t i = 0; i < n; i++) {
     if (!(x[i] >= kLo && x[i] <= kHi)) out[i] = JsToInt32(x[i]);
   }
