@@ -551,6 +551,22 @@ describe('EluGrad', () => {
   });
 });
 
+describe('empty tensors', () => {
+  it('Cast, ZerosLike, Select, AddN, Prelu and EluGrad give empty results of the right shape and dtype', () => {
+    const f = array([], [2, 0], 'float32');
+    const i = array([], [2, 0], 'int32');
+    const c = array([], [2, 0], 'bool');
+    const alpha = array([0.5], [1]);
+    const outs = [cast(f, 'int32'), zerosLike(c), select(c, f, i), addN([i, i]), prelu(f, alpha), eluGrad(f, f)];
+    expect(outs.map((o) => o.dtype)).toEqual(['int32', 'bool', 'float32', 'int32', 'float32', 'float32']);
+    for (const o of outs) {
+      expect(o.shape).toEqual([2, 0]);
+      expect(o.data.length).toBe(0);
+    }
+    for (const a of [f, i, c, alpha, ...outs]) a.dispose();
+  });
+});
+
 describe('bad arguments', () => {
   it('name the op, the argument and what was expected', () => {
     const f = array([1, 2, 3], [3]);

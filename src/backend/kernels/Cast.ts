@@ -1,6 +1,8 @@
 // Cast between float32, int32 and bool, always into a new native buffer: tfjs-backend-cpu
 // shares the input's data id when widening, which would leave a float32 tensor stored in an
-// Int32Array. Casts to or from complex64 and string go to tfjs-backend-cpu.
+// Int32Array. One visible consequence: an int32 beyond 2^24 cast to float32 reads back
+// rounded to float32 here, exactly there. Casts to or from complex64 and string go to
+// tfjs-backend-cpu.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { DType } from '../../kernels/array.js';
