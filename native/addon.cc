@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tessera::RegisterConv(env, exports);
   tessera::RegisterPool(env, exports);
   tessera::RegisterLayout(env, exports);
+  tessera::RegisterUnary(env, exports);
   return exports;
 }
 

@@ -119,6 +119,21 @@ export interface NativeAddon {
   gatherNdRef(params: NativeArray, paramsShape: ShapeArg, indices: Int32Array, indicesShape: ShapeArg, out: NativeArray): void;
   oneHot(indices: Int32Array, depth: number, onValue: number, offValue: number, out: NativeArray): void;
   oneHotRef(indices: Int32Array, depth: number, onValue: number, offValue: number, out: NativeArray): void;
+  /** attr0: alpha for Step and LeakyRelu, clipValueMin for ClipByValue; attr1: clipValueMax. */
+  unary(op: string, x: NativeArray, out: NativeArray, attr0?: number, attr1?: number): void;
+  unaryRef(op: string, x: NativeArray, out: NativeArray, attr0?: number, attr1?: number): void;
+  cast(x: NativeArray, out: NativeArray): void;
+  castRef(x: NativeArray, out: NativeArray): void;
+  fill(out: NativeArray, value: number): void;
+  fillRef(out: NativeArray, value: number): void;
+  select(condition: Uint8Array, t: NativeArray, e: NativeArray, out: NativeArray): void;
+  selectRef(condition: Uint8Array, t: NativeArray, e: NativeArray, out: NativeArray): void;
+  addN(out: NativeArray, ...inputs: NativeArray[]): void;
+  addNRef(out: NativeArray, ...inputs: NativeArray[]): void;
+  prelu(x: NativeArray, xShape: ShapeArg, alpha: NativeArray, alphaShape: ShapeArg, out: Float32Array): void;
+  preluRef(x: NativeArray, xShape: ShapeArg, alpha: NativeArray, alphaShape: ShapeArg, out: Float32Array): void;
+  eluGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
+  eluGradRef(dy: Float32Array, y: Float32Array, out: Float32Array): void;
 }
 
 const ADDON_PATH = join('build', 'Release', 'tessera.node');

@@ -10,5 +10,6 @@ void RegisterElementwise(Napi::Env env, Napi::Object exports);
 void RegisterConv(Napi::Env env, Napi::Object exports);
 void RegisterPool(Napi::Env env, Napi::Object exports);
 void RegisterLayout(Napi::Env env, Napi::Object exports);
+void RegisterUnary(Napi::Env env, Napi::Object exports);
 
 }  // namespace tessera

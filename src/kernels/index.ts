@@ -4,3 +4,4 @@ export * from './binary.js';
 export * from './conv.js';
 export * from './pool.js';
 export * from './layout.js';
+export * from './unary.js';

@@ -1,0 +1,3 @@
+import { unaryKernelConfig } from './unary_kernel.js';
+
+export const logicalNotConfig = unaryKernelConfig('LogicalNot');
