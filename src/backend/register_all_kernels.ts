@@ -22,6 +22,19 @@ import { powConfig } from './kernels/Pow.js';
 import { realDivConfig } from './kernels/RealDiv.js';
 import { squaredDifferenceConfig } from './kernels/SquaredDifference.js';
 import { subConfig } from './kernels/Sub.js';
+import { allConfig } from './kernels/All.js';
+import { anyConfig } from './kernels/Any.js';
+import { argMaxConfig } from './kernels/ArgMax.js';
+import { argMinConfig } from './kernels/ArgMin.js';
+import { cumprodConfig } from './kernels/Cumprod.js';
+import { cumsumConfig } from './kernels/Cumsum.js';
+import { maxConfig } from './kernels/Max.js';
+import { meanConfig } from './kernels/Mean.js';
+import { minConfig } from './kernels/Min.js';
+import { prodConfig } from './kernels/Prod.js';
+import { softmaxConfig } from './kernels/Softmax.js';
+import { sumConfig } from './kernels/Sum.js';
+import { topKConfig } from './kernels/TopK.js';
 
 export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   addConfig,
@@ -44,6 +57,19 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   realDivConfig,
   squaredDifferenceConfig,
   subConfig,
+  allConfig,
+  anyConfig,
+  argMaxConfig,
+  argMinConfig,
+  cumprodConfig,
+  cumsumConfig,
+  maxConfig,
+  meanConfig,
+  minConfig,
+  prodConfig,
+  softmaxConfig,
+  sumConfig,
+  topKConfig,
 ];
 
 export function registerNativeKernels(): Set<string> {
