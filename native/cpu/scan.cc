@@ -53,6 +53,23 @@ template <class Op, typename T, typename O>
 void ScanTyped(const T* x, O* y, int64_t outer, int64_t n, int64_t inner, bool exclusive, bool reverse) {
   const int64_t tiles = (inner + kTile - 1) / kTile;
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / (n * std::min(inner, kTile)));
+  if (inner == 1) {
+    // Along the last axis each row is one dependency chain: no columns to vectorize over.
+    ParallelFor(outer, grain, [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; o++) {
+        const T* xr = x + o * n;
+        O* yr = y + o * n;
+        const int64_t first = reverse ? n - 1 : 0, step = reverse ? -1 : 1;
+        O acc = exclusive ? Op::kIdentity : static_cast<O>(xr[first]);
+        yr[first] = acc;
+        for (int64_t s = 1, j = first + step; s < n; s++, j += step) {
+          acc = Op::Apply(acc, xr[exclusive ? j - step : j]);
+          yr[j] = acc;
+        }
+      }
+    });
+    return;
+  }
   ParallelFor(outer * tiles, grain, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; t++) {
       const int64_t o = t / tiles, c0 = (t % tiles) * kTile, cn = std::min(kTile, inner - c0);
