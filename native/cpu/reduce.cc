@@ -18,6 +18,9 @@
 #include <vector>
 
 #include "core/errors.h"
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 #include "core/thread_pool.h"
 #include "cpu/isa.h"
 #include "cpu/js_numeric.h"
@@ -43,6 +46,136 @@ TESSERA_INLINE bool IsNan(T v) {
 
 template <typename T>
 using IntOrFloat = std::conditional_t<std::is_same_v<T, float>, float, int32_t>;
+
+// The largest (IsMax) or smallest value of x[0..n), n >= 32, in any order of comparison, and
+// whether x holds a NaN. Which of two equal zeros comes back is unspecified.
+template <bool IsMax>
+float FloatExtremeRowGeneric(const float* x, int64_t n, bool* has_nan) {
+  constexpr int L = 16;
+  float m[L], nan[L];
+  for (int l = 0; l < L; l++) {
+    m[l] = x[l];
+    nan[l] = 0;
+  }
+  int64_t i = L;
+  for (; i + L <= n; i += L) {
+    for (int l = 0; l < L; l++) {
+      const float v = x[i + l];
+      m[l] = (IsMax ? v > m[l] : v < m[l]) ? v : m[l];
+      nan[l] = v != v ? v : nan[l];
+    }
+  }
+  bool any_nan = false;
+  float best = m[0];
+  for (int l = 0; l < L; l++) {
+    any_nan = any_nan || m[l] != m[l] || nan[l] != nan[l];
+    best = (IsMax ? m[l] > best : m[l] < best) ? m[l] : best;
+  }
+  for (; i < n; i++) {
+    best = (IsMax ? x[i] > best : x[i] < best) ? x[i] : best;
+    any_nan = any_nan || x[i] != x[i];
+  }
+  *has_nan = any_nan;
+  return best;
+}
+
+#if TESSERA_X86
+// The vector max/min return their second operand when either is NaN, so a NaN in x never
+// enters the running extreme (the unordered compares catch it instead).
+template <bool IsMax>
+TESSERA_TARGET_AVX2 inline __m256 Pick8(__m256 v, __m256 m) {
+  return IsMax ? _mm256_max_ps(v, m) : _mm256_min_ps(v, m);
+}
+// GCC 12 warns inside its own AVX-512 headers (the self-initialized "undefined" vector its
+// max/min intrinsics start from): a false positive, silenced for these functions only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+template <bool IsMax>
+TESSERA_TARGET_AVX512 inline __m512 Pick16(__m512 v, __m512 m) {
+  return IsMax ? _mm512_max_ps(v, m) : _mm512_min_ps(v, m);
+}
+#pragma GCC diagnostic pop
+
+template <bool IsMax>
+TESSERA_TARGET_AVX2 float FloatExtremeRowAvx2(const float* x, int64_t n, bool* has_nan) {
+  const auto pick = Pick8<IsMax>;
+  __m256 m0 = _mm256_loadu_ps(x), m1 = _mm256_loadu_ps(x + 8), m2 = _mm256_loadu_ps(x + 16), m3 = _mm256_loadu_ps(x + 24);
+  __m256 bad = _mm256_or_ps(_mm256_or_ps(_mm256_cmp_ps(m0, m0, _CMP_UNORD_Q), _mm256_cmp_ps(m1, m1, _CMP_UNORD_Q)),
+                            _mm256_or_ps(_mm256_cmp_ps(m2, m2, _CMP_UNORD_Q), _mm256_cmp_ps(m3, m3, _CMP_UNORD_Q)));
+  int64_t i = 32;
+  for (; i + 32 <= n; i += 32) {
+    const __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+    const __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
+    m0 = pick(v0, m0);
+    m1 = pick(v1, m1);
+    m2 = pick(v2, m2);
+    m3 = pick(v3, m3);
+    bad = _mm256_or_ps(bad, _mm256_or_ps(_mm256_or_ps(_mm256_cmp_ps(v0, v0, _CMP_UNORD_Q), _mm256_cmp_ps(v1, v1, _CMP_UNORD_Q)),
+                                         _mm256_or_ps(_mm256_cmp_ps(v2, v2, _CMP_UNORD_Q), _mm256_cmp_ps(v3, v3, _CMP_UNORD_Q))));
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, pick(pick(m0, m1), pick(m2, m3)));
+  bool any_nan = _mm256_movemask_ps(bad) != 0;
+  float best = lanes[0];
+  for (int l = 1; l < 8; l++) best = (IsMax ? lanes[l] > best : lanes[l] < best) ? lanes[l] : best;
+  for (; i < n; i++) {
+    best = (IsMax ? x[i] > best : x[i] < best) ? x[i] : best;
+    any_nan = any_nan || x[i] != x[i];
+  }
+  *has_nan = any_nan;
+  return best;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+template <bool IsMax>
+TESSERA_TARGET_AVX512 float FloatExtremeRowAvx512(const float* x, int64_t n, bool* has_nan) {
+  const auto pick = Pick16<IsMax>;
+  __m512 m0 = _mm512_loadu_ps(x), m1 = _mm512_loadu_ps(x + 16);
+  __mmask16 bad = _mm512_cmp_ps_mask(m0, m0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(m1, m1, _CMP_UNORD_Q);
+  int64_t i = 32;
+  for (; i + 64 <= n; i += 64) {
+    const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+    const __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
+    m0 = pick(v0, m0);
+    m1 = pick(v1, m1);
+    m0 = pick(v2, m0);
+    m1 = pick(v3, m1);
+    bad |= _mm512_cmp_ps_mask(v0, v0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v1, v1, _CMP_UNORD_Q) |
+           _mm512_cmp_ps_mask(v2, v2, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(v3, v3, _CMP_UNORD_Q);
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, pick(m0, m1));
+  bool any_nan = bad != 0;
+  float best = lanes[0];
+  for (int l = 1; l < 16; l++) best = (IsMax ? lanes[l] > best : lanes[l] < best) ? lanes[l] : best;
+  for (; i < n; i++) {
+    best = (IsMax ? x[i] > best : x[i] < best) ? x[i] : best;
+    any_nan = any_nan || x[i] != x[i];
+  }
+  *has_nan = any_nan;
+  return best;
+}
+#pragma GCC diagnostic pop
+#endif
+
+template <bool IsMax>
+float FloatExtremeRow(const float* x, int64_t n, bool* has_nan) {
+  using Fn = float (*)(const float*, int64_t, bool*);
+  static const Fn fn = [] {
+#if TESSERA_X86
+    switch (ActiveIsa()) {
+      case Isa::kAvx512: return static_cast<Fn>(FloatExtremeRowAvx512<IsMax>);
+      case Isa::kAvx2: return static_cast<Fn>(FloatExtremeRowAvx2<IsMax>);
+      default: break;
+    }
+#endif
+    return static_cast<Fn>(FloatExtremeRowGeneric<IsMax>);
+  }();
+  return fn(x, n, has_nan);
+}
 
 // ---------------------------------------------------------------------------------------
 // Policies. Row(acc, x, n, r) must equal Step over x[0..n) with indices r, r+1, ...
@@ -183,39 +316,17 @@ struct Extreme {
       for (int64_t i = 1; i < n; i++) m = Beats(x[i], m) ? x[i] : m;
       Step(a, m, 0);
     } else {
-      constexpr int L = 16;
-      if (n < 2 * L) {
+      if (n < 64) {
         for (int64_t i = 0; i < n; i++) Step(a, x[i], 0);
         return;
       }
-      // Lanes find the extreme value and whether a NaN occurs, in any order; the sign of a
-      // zero extreme (the only case where equal values differ) is settled afterwards by
+      // Vector lanes find the extreme value and whether a NaN occurs, in any order; the sign
+      // of a zero extreme (the only case where equal values differ) is settled afterwards by
       // finding the row's first zero.
-      float m[L], nan[L];
-      for (int l = 0; l < L; l++) {
-        m[l] = x[l];
-        nan[l] = 0;
-      }
-      int64_t i = L;
-      for (; i + L <= n; i += L) {
-        for (int l = 0; l < L; l++) {
-          float v = x[i + l];
-          m[l] = Beats(v, m[l]) ? v : m[l];
-          nan[l] = v != v ? v : nan[l];
-        }
-      }
-      for (int l = 0; l < L; l++) {
-        nan[0] = m[l] != m[l] ? m[l] : nan[0];
-        nan[0] = nan[l] != nan[l] ? nan[l] : nan[0];
-      }
-      float best = m[0];
-      for (int l = 1; l < L; l++) best = Beats(m[l], best) ? m[l] : best;
-      for (; i < n; i++) {
-        best = Beats(x[i], best) ? x[i] : best;
-        nan[0] = x[i] != x[i] ? x[i] : nan[0];
-      }
-      if (nan[0] != nan[0]) {
-        a = nan[0];
+      bool has_nan = false;
+      float best = FloatExtremeRow<IsMax>(x, n, &has_nan);
+      if (has_nan) {
+        a = std::numeric_limits<float>::quiet_NaN();
         return;
       }
       if (best == 0) {

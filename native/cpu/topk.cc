@@ -10,6 +10,7 @@
 // TimSort, as in V8's third_party/v8/builtins/array-sort.tq), not any stable sort.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -505,14 +506,33 @@ class V8Sort {
 };
 
 template <typename T>
+bool IsTotallyOrdered(const T* x, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    bool finite = true;
+    for (int64_t i = 0; i < n; i++) finite &= (x[i] - x[i]) == 0;
+    return finite;
+  } else {
+    return true;
+  }
+}
+
+template <typename T>
 void TopKTyped(const T* x, int64_t rows, int64_t cols, int64_t k, bool sorted, T* values, int32_t* indices) {
   ParallelFor(rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(cols, 1)), [&](int64_t b, int64_t e) {
     std::vector<Entry> entries(cols);
     for (int64_t row = b; row < e; row++) {
       const T* in = x + row * cols;
       for (int64_t i = 0; i < cols; i++) entries[i] = {static_cast<double>(in[i]), static_cast<int32_t>(i)};
-      if (k < cols) Select(entries.data(), cols, k, 0, cols - 1);
-      if (sorted) V8Sort(entries.data(), k).Run();
+      if (sorted && IsTotallyOrdered(in, cols)) {
+        // Without NaN or infinities comparePair is a strict total order (value descending,
+        // then index), so the sorted top k are unique and a heap selection finds the same.
+        std::partial_sort(entries.begin(), entries.begin() + k, entries.end(), [](const Entry& a, const Entry& b) {
+          return a.value > b.value || (a.value == b.value && a.index < b.index);
+        });
+      } else {
+        if (k < cols) Select(entries.data(), cols, k, 0, cols - 1);
+        if (sorted) V8Sort(entries.data(), k).Run();
+      }
       for (int64_t i = 0; i < k; i++) {
         values[row * k + i] = static_cast<T>(entries[i].value);
         indices[row * k + i] = entries[i].index;
