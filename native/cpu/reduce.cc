@@ -16,11 +16,11 @@
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
-
-#include "core/errors.h"
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #endif
+
+#include "core/errors.h"
 #include "core/thread_pool.h"
 #include "cpu/isa.h"
 #include "cpu/js_numeric.h"
@@ -178,7 +178,8 @@ float FloatExtremeRow(const float* x, int64_t n, bool* has_nan) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Policies. Row(acc, x, n, r) must equal Step over x[0..n) with indices r, r+1, ...
+// Policies. Row(acc, x, n, r) must equal Step over x[0..n) with indices r, r+1, ...; kWide
+// marks the policies whose loops gain from the AVX2 / AVX-512 copies of the engine.
 
 // Sum of float32: JS adds in double and stores the total into a Float32Array.
 struct SumF32 {
