@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tessera::RegisterPool(env, exports);
   tessera::RegisterLayout(env, exports);
   tessera::RegisterUnary(env, exports);
+  tessera::RegisterReduce(env, exports);
   return exports;
 }
 

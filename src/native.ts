@@ -134,6 +134,14 @@ export interface NativeAddon {
   preluRef(x: NativeArray, xShape: ShapeArg, alpha: NativeArray, alphaShape: ShapeArg, out: Float32Array): void;
   eluGrad(dy: Float32Array, y: Float32Array, out: Float32Array): void;
   eluGradRef(dy: Float32Array, y: Float32Array, out: Float32Array): void;
+  reduce(op: string, x: NativeArray, shape: ShapeArg, axes: readonly number[], out: NativeArray): void;
+  reduceRef(op: string, x: NativeArray, shape: ShapeArg, axes: readonly number[], out: NativeArray): void;
+  softmax(logits: Float32Array, shape: ShapeArg, out: Float32Array): void;
+  softmaxRef(logits: Float32Array, shape: ShapeArg, out: Float32Array): void;
+  scan(op: string, x: NativeArray, shape: ShapeArg, axis: number, exclusive: boolean, reverse: boolean, out: NativeArray): void;
+  scanRef(op: string, x: NativeArray, shape: ShapeArg, axis: number, exclusive: boolean, reverse: boolean, out: NativeArray): void;
+  topK(x: NativeArray, shape: ShapeArg, k: number, sorted: boolean, values: NativeArray, indices: Int32Array): void;
+  topKRef(x: NativeArray, shape: ShapeArg, k: number, sorted: boolean, values: NativeArray, indices: Int32Array): void;
 }
 
 const ADDON_PATH = join('build', 'Release', 'tessera.node');

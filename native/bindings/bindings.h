@@ -11,5 +11,6 @@ void RegisterConv(Napi::Env env, Napi::Object exports);
 void RegisterPool(Napi::Env env, Napi::Object exports);
 void RegisterLayout(Napi::Env env, Napi::Object exports);
 void RegisterUnary(Napi::Env env, Napi::Object exports);
+void RegisterReduce(Napi::Env env, Napi::Object exports);
 
 }  // namespace tessera

@@ -7,6 +7,10 @@ import { acosConfig } from './kernels/Acos.js';
 import { acoshConfig } from './kernels/Acosh.js';
 import { addConfig } from './kernels/Add.js';
 import { addNConfig } from './kernels/AddN.js';
+import { allConfig } from './kernels/All.js';
+import { anyConfig } from './kernels/Any.js';
+import { argMaxConfig } from './kernels/ArgMax.js';
+import { argMinConfig } from './kernels/ArgMin.js';
 import { asinConfig } from './kernels/Asin.js';
 import { asinhConfig } from './kernels/Asinh.js';
 import { atanConfig } from './kernels/Atan.js';
@@ -24,6 +28,8 @@ import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { cosConfig } from './kernels/Cos.js';
 import { coshConfig } from './kernels/Cosh.js';
+import { cumprodConfig } from './kernels/Cumprod.js';
+import { cumsumConfig } from './kernels/Cumsum.js';
 import { depthwiseConv2dNativeConfig } from './kernels/DepthwiseConv2dNative.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
@@ -56,9 +62,12 @@ import { log1pConfig } from './kernels/Log1p.js';
 import { logicalAndConfig } from './kernels/LogicalAnd.js';
 import { logicalNotConfig } from './kernels/LogicalNot.js';
 import { logicalOrConfig } from './kernels/LogicalOr.js';
+import { maxConfig } from './kernels/Max.js';
 import { maximumConfig } from './kernels/Maximum.js';
 import { maxPoolConfig } from './kernels/MaxPool.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
+import { meanConfig } from './kernels/Mean.js';
+import { minConfig } from './kernels/Min.js';
 import { minimumConfig } from './kernels/Minimum.js';
 import { mirrorPadConfig } from './kernels/MirrorPad.js';
 import { modConfig } from './kernels/Mod.js';
@@ -71,6 +80,7 @@ import { packConfig } from './kernels/Pack.js';
 import { padV2Config } from './kernels/PadV2.js';
 import { powConfig } from './kernels/Pow.js';
 import { preluConfig } from './kernels/Prelu.js';
+import { prodConfig } from './kernels/Prod.js';
 import { realDivConfig } from './kernels/RealDiv.js';
 import { reciprocalConfig } from './kernels/Reciprocal.js';
 import { reluConfig } from './kernels/Relu.js';
@@ -90,6 +100,7 @@ import { signConfig } from './kernels/Sign.js';
 import { sinConfig } from './kernels/Sin.js';
 import { sinhConfig } from './kernels/Sinh.js';
 import { sliceConfig } from './kernels/Slice.js';
+import { softmaxConfig } from './kernels/Softmax.js';
 import { softplusConfig } from './kernels/Softplus.js';
 import { splitVConfig } from './kernels/SplitV.js';
 import { sqrtConfig } from './kernels/Sqrt.js';
@@ -98,9 +109,11 @@ import { squaredDifferenceConfig } from './kernels/SquaredDifference.js';
 import { stepConfig } from './kernels/Step.js';
 import { stridedSliceConfig } from './kernels/StridedSlice.js';
 import { subConfig } from './kernels/Sub.js';
+import { sumConfig } from './kernels/Sum.js';
 import { tanConfig } from './kernels/Tan.js';
 import { tanhConfig } from './kernels/Tanh.js';
 import { tileConfig } from './kernels/Tile.js';
+import { topKConfig } from './kernels/TopK.js';
 import { transposeConfig } from './kernels/Transpose.js';
 import { unpackConfig } from './kernels/Unpack.js';
 import { zerosLikeConfig } from './kernels/ZerosLike.js';
@@ -111,6 +124,10 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   acoshConfig,
   addConfig,
   addNConfig,
+  allConfig,
+  anyConfig,
+  argMaxConfig,
+  argMinConfig,
   asinConfig,
   asinhConfig,
   atanConfig,
@@ -128,6 +145,8 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   conv2DBackpropInputConfig,
   cosConfig,
   coshConfig,
+  cumprodConfig,
+  cumsumConfig,
   depthwiseConv2dNativeConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
@@ -160,9 +179,12 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   logicalAndConfig,
   logicalNotConfig,
   logicalOrConfig,
+  maxConfig,
   maximumConfig,
   maxPoolConfig,
   maxPoolGradConfig,
+  meanConfig,
+  minConfig,
   minimumConfig,
   mirrorPadConfig,
   modConfig,
@@ -175,6 +197,7 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   padV2Config,
   powConfig,
   preluConfig,
+  prodConfig,
   realDivConfig,
   reciprocalConfig,
   reluConfig,
@@ -194,6 +217,7 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   sinConfig,
   sinhConfig,
   sliceConfig,
+  softmaxConfig,
   softplusConfig,
   splitVConfig,
   sqrtConfig,
@@ -202,9 +226,11 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   stepConfig,
   stridedSliceConfig,
   subConfig,
+  sumConfig,
   tanConfig,
   tanhConfig,
   tileConfig,
+  topKConfig,
   transposeConfig,
   unpackConfig,
   zerosLikeConfig,

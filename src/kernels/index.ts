@@ -5,3 +5,4 @@ export * from './conv.js';
 export * from './pool.js';
 export * from './layout.js';
 export * from './unary.js';
+export * from './reduce.js';

@@ -1,0 +1,3 @@
+import { reduceKernelConfig } from './reduce_kernel.js';
+
+export const allConfig = reduceKernelConfig('All');

@@ -1,0 +1,3 @@
+import { argReduceKernelConfig } from './reduce_kernel.js';
+
+export const argMinConfig = argReduceKernelConfig('ArgMin');

@@ -1,0 +1,3 @@
+import { scanKernelConfig } from './reduce_kernel.js';
+
+export const cumsumConfig = scanKernelConfig('Cumsum');
