@@ -5,12 +5,16 @@
 // (resolved through the packages' "module" fields), the .node addon and jasmine-core left
 // external so the runner's jasmine is the one the specs talk to.
 //
-// usage: node test/conformance/run.mjs [--backend tessera-cpu|cpu] [--filter TEXT] [--expect N]
-//   --expect N  fail unless at least N specs pass (default: 4225 for tessera-cpu, the count
-//               tfjs-backend-cpu passes at 4.22.0 less its 2 "Switching cpu backends" specs)
+// usage: node test/conformance/run.mjs [--backend tessera-cpu|cpu] [--filter TEXT] [--expect N] [--compare cpu]
+//   --expect N     fail unless at least N specs pass (default: 4225 for tessera-cpu, the count
+//                  tfjs-backend-cpu passes at 4.22.0 less its 2 "Switching cpu backends" specs)
+//   --compare cpu  first run the suite on tfjs-backend-cpu (in a child process) and fail unless
+//                  every spec it passes also passes here (the 2 that exist only for a backend
+//                  named 'cpu' aside)
 import { build } from 'esbuild';
 import Jasmine from 'jasmine';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,6 +27,7 @@ const option = (name, fallback) => {
 const backend = option('--backend', 'tessera-cpu');
 const expected = Number(option('--expect', backend === 'tessera-cpu' ? '4225' : '0'));
 const filter = option('--filter', '');
+const compareWith = option('--compare', '');
 process.env.TESSERA_CONFORMANCE_BACKEND = backend;
 
 const outDir = join(here, '.bundle');
@@ -87,6 +92,17 @@ let ok = counts.failed === 0 && counts.passed > 0;
 if (!filter && counts.passed < expected) {
   console.log(`expected at least ${expected} passing specs (tfjs-backend-cpu's count) but got ${counts.passed}`);
   ok = false;
+}
+if (compareWith) {
+  execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--backend', compareWith, '--expect', '0'], { stdio: 'ignore' });
+  const peer = JSON.parse(readFileSync(join(outDir, `results-${compareWith}.json`), 'utf8'));
+  // Spec names carry the test env's name ("add cpu {} ..."): map the peer's onto ours.
+  const ours = new Set(passedNames);
+  const onlyForPeer = (name) => name.startsWith('Switching cpu backends');
+  const missing = peer.passed.filter((name) => !onlyForPeer(name) && !ours.has(name.replaceAll(` ${compareWith} {`, ` ${backend} {`)));
+  console.log(`compared with ${compareWith}: it passes ${peer.passed.length}; ${missing.length} of those do not pass on ${backend}`);
+  for (const name of missing.slice(0, 20)) console.log(`  missing: ${name}`);
+  if (missing.length > 0) ok = false;
 }
 console.log(`conformance: ${counts.passed} passed, ${counts.failed} failed`);
 process.exitCode = ok ? 0 : 1;
