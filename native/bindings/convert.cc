@@ -29,8 +29,7 @@ Napi::Value Arg(const Napi::CallbackInfo& info, size_t index) {
 
 }  // namespace
 
-TensorArg GetTensor(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg) {
-  Napi::Value v = Arg(info, index);
+TensorArg ToTensor(const Napi::Value& v, const char* op, const std::string& arg) {
   if (!v.IsTypedArray()) ThrowArgError(op, arg, "a Float32Array, Int32Array or Uint8Array", Describe(v));
   Napi::TypedArray t = v.As<Napi::TypedArray>();
   DType dtype;
@@ -44,8 +43,16 @@ TensorArg GetTensor(const Napi::CallbackInfo& info, size_t index, const char* op
   return TensorArg{base + t.ByteOffset(), static_cast<int64_t>(t.ElementLength()), dtype};
 }
 
+TensorArg GetTensor(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg) {
+  return ToTensor(Arg(info, index), op, arg);
+}
+
 Shape GetShape(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg) {
-  Shape shape = GetIntArray(info, index, op, arg);
+  return ToShape(Arg(info, index), op, arg);
+}
+
+Shape ToShape(const Napi::Value& v, const char* op, const std::string& arg) {
+  Shape shape = ToIntArray(v, op, arg);
   for (int64_t d : shape) {
     if (d < 0) ThrowArgError(op, arg, "a shape of non-negative integers", ShapeToString(shape));
   }
@@ -53,7 +60,10 @@ Shape GetShape(const Napi::CallbackInfo& info, size_t index, const char* op, con
 }
 
 std::vector<int64_t> GetIntArray(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg) {
-  Napi::Value v = Arg(info, index);
+  return ToIntArray(Arg(info, index), op, arg);
+}
+
+std::vector<int64_t> ToIntArray(const Napi::Value& v, const char* op, const std::string& arg) {
   std::vector<int64_t> out;
   if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
     Napi::Int32Array a = v.As<Napi::Int32Array>();

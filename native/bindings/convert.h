@@ -24,6 +24,10 @@ struct TensorArg {
 };
 
 TensorArg GetTensor(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg);
+// The same conversions for values that are not call arguments (elements of an array argument).
+TensorArg ToTensor(const Napi::Value& v, const char* op, const std::string& arg);
+Shape ToShape(const Napi::Value& v, const char* op, const std::string& arg);
+std::vector<int64_t> ToIntArray(const Napi::Value& v, const char* op, const std::string& arg);
 Shape GetShape(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg);
 std::vector<int64_t> GetIntArray(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg);
 int64_t GetInt(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg);

@@ -22,37 +22,12 @@ Napi::Array GetArray(const Napi::CallbackInfo& info, size_t index, const char* o
   return v.As<Napi::Array>();
 }
 
-// convert.h's getters read call arguments; elements of an array argument (concat's inputs,
-// split's outputs and their shapes) are converted here by the same rules.
 TensorArg TensorAt(const Napi::Array& a, uint32_t i, const char* op, const std::string& arg) {
-  Napi::Value v = a.Get(i);
-  if (!v.IsTypedArray()) ThrowArgError(op, arg, "a Float32Array, Int32Array or Uint8Array", "another value");
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
-  DType dtype;
-  switch (t.TypedArrayType()) {
-    case napi_float32_array: dtype = DType::kFloat32; break;
-    case napi_int32_array: dtype = DType::kInt32; break;
-    case napi_uint8_array: dtype = DType::kBool; break;
-    default: ThrowArgError(op, arg, "a Float32Array, Int32Array or Uint8Array", "a typed array of another kind");
-  }
-  uint8_t* base = static_cast<uint8_t*>(t.ArrayBuffer().Data());
-  return TensorArg{base + t.ByteOffset(), static_cast<int64_t>(t.ElementLength()), dtype};
+  return ToTensor(a.Get(i), op, arg);
 }
 
 Shape ShapeAt(const Napi::Array& a, uint32_t i, const char* op, const std::string& arg) {
-  Napi::Value v = a.Get(i);
-  if (!v.IsArray()) ThrowArgError(op, arg, "a shape (an array of non-negative integers)", "another value");
-  Napi::Array dims = v.As<Napi::Array>();
-  Shape shape;
-  for (uint32_t d = 0; d < dims.Length(); d++) {
-    Napi::Value e = dims.Get(d);
-    const double n = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
-    if (!(n >= 0 && n == static_cast<double>(static_cast<int64_t>(n)))) {
-      ThrowArgError(op, arg, "a shape (an array of non-negative integers)", "element " + std::to_string(d) + " invalid");
-    }
-    shape.push_back(static_cast<int64_t>(n));
-  }
-  return shape;
+  return ToShape(a.Get(i), op, arg);
 }
 
 // (x, xShape, ..., out) kernels whose output has x's dtype.
