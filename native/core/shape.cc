@@ -56,4 +56,32 @@ std::vector<int64_t> BroadcastStrides(const Shape& in, const Shape& out) {
   return strides;
 }
 
+BroadcastPlan PlanBroadcast(const Shape& a_shape, const Shape& b_shape, const Shape& out_shape) {
+  std::vector<int64_t> as = BroadcastStrides(a_shape, out_shape);
+  std::vector<int64_t> bs = BroadcastStrides(b_shape, out_shape);
+  BroadcastPlan p;
+  for (size_t i = 0; i < out_shape.size(); i++) {
+    if (out_shape[i] == 1) continue;
+    if (!p.shape.empty()) {
+      size_t k = p.shape.size() - 1;
+      auto mergeable = [&](int64_t prev, int64_t cur) { return cur == 0 ? prev == 0 : prev == cur * out_shape[i]; };
+      if (mergeable(p.a_strides[k], as[i]) && mergeable(p.b_strides[k], bs[i])) {
+        p.shape[k] *= out_shape[i];
+        p.a_strides[k] = as[i];
+        p.b_strides[k] = bs[i];
+        continue;
+      }
+    }
+    p.shape.push_back(out_shape[i]);
+    p.a_strides.push_back(as[i]);
+    p.b_strides.push_back(bs[i]);
+  }
+  if (p.shape.empty()) {
+    p.shape.push_back(1);
+    p.a_strides.push_back(0);
+    p.b_strides.push_back(0);
+  }
+  return p;
+}
+
 }  // namespace tessera

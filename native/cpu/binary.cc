@@ -101,45 +101,8 @@ TESSERA_BOOL_FN(BinaryOp::kLogicalOr, a || b)
 TESSERA_BOOL_FN(BinaryOp::kLogicalXor, (a != 0) != (b != 0))
 #undef TESSERA_BOOL_FN
 
-// Collapses adjacent dimensions that broadcast the same way, so that most calls become a
-// short loop nest whose innermost loop is contiguous (or a scalar broadcast) in both inputs.
-struct Plan {
-  Shape shape;
-  std::vector<int64_t> a_strides, b_strides;
-};
-
-Plan MakePlan(const Shape& a_shape, const Shape& b_shape, const Shape& out_shape) {
-  std::vector<int64_t> as = BroadcastStrides(a_shape, out_shape);
-  std::vector<int64_t> bs = BroadcastStrides(b_shape, out_shape);
-  Plan p;
-  for (size_t i = 0; i < out_shape.size(); i++) {
-    if (out_shape[i] == 1) continue;
-    if (!p.shape.empty()) {
-      size_t k = p.shape.size() - 1;
-      // Merge with the previous dim when both inputs keep being contiguous (or broadcast) across.
-      bool a_ok = (as[i] == 0 && p.a_strides[k] == 0) || (as[i] != 0 && p.a_strides[k] == as[i] * out_shape[i]);
-      bool b_ok = (bs[i] == 0 && p.b_strides[k] == 0) || (bs[i] != 0 && p.b_strides[k] == bs[i] * out_shape[i]);
-      if (a_ok && b_ok) {
-        p.shape[k] *= out_shape[i];
-        p.a_strides[k] = as[i];
-        p.b_strides[k] = bs[i];
-        continue;
-      }
-    }
-    p.shape.push_back(out_shape[i]);
-    p.a_strides.push_back(as[i]);
-    p.b_strides.push_back(bs[i]);
-  }
-  if (p.shape.empty()) {
-    p.shape.push_back(1);
-    p.a_strides.push_back(0);
-    p.b_strides.push_back(0);
-  }
-  return p;
-}
-
 template <BinaryOp Op, typename T>
-void Run(const T* a, const T* b, typename Fn<Op, T>::Out* out, const Plan& p) {
+void Run(const T* a, const T* b, typename Fn<Op, T>::Out* out, const BroadcastPlan& p) {
   using F = Fn<Op, T>;
   const int rank = static_cast<int>(p.shape.size());
   const int64_t inner = p.shape[rank - 1];
@@ -185,7 +148,7 @@ void Run(const T* a, const T* b, typename Fn<Op, T>::Out* out, const Plan& p) {
 }
 
 template <BinaryOp Op>
-void RunTyped(DType in, const void* a, const void* b, void* out, const Plan& p) {
+void RunTyped(DType in, const void* a, const void* b, void* out, const BroadcastPlan& p) {
   switch (in) {
     case DType::kFloat32:
       Run<Op, float>(static_cast<const float*>(a), static_cast<const float*>(b),
@@ -233,7 +196,7 @@ BinaryOp ParseBinaryOp(const std::string& name) {
 void Binary(BinaryOp op, DType in, const void* a, const Shape& a_shape, const void* b,
             const Shape& b_shape, void* out, const Shape& out_shape) {
   if (ShapeSize(out_shape) == 0) return;
-  Plan p = MakePlan(a_shape, b_shape, out_shape);
+  BroadcastPlan p = PlanBroadcast(a_shape, b_shape, out_shape);
   switch (op) {
 #define CASE(OP) case OP: RunTyped<OP>(in, a, b, out, p); break;
     CASE(BinaryOp::kAdd) CASE(BinaryOp::kSub) CASE(BinaryOp::kMul) CASE(BinaryOp::kRealDiv)

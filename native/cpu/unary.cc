@@ -512,41 +512,8 @@ void CastChunk(const In* x, Out* out, int64_t n) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Prelu's broadcasting: adjacent dimensions that broadcast alike are merged, so the usual
+// Prelu broadcasts x (plan's a) against alpha (plan's b) through PlanBroadcast, so the usual
 // x [..., C] with alpha [C] becomes rows of C with alpha's row offset fixed at 0.
-
-struct BroadcastPlan {
-  Shape shape;
-  std::vector<int64_t> x_strides, a_strides;
-};
-
-BroadcastPlan PlanBroadcast(const Shape& x_shape, const Shape& a_shape, const Shape& out_shape) {
-  std::vector<int64_t> xs = BroadcastStrides(x_shape, out_shape);
-  std::vector<int64_t> as = BroadcastStrides(a_shape, out_shape);
-  BroadcastPlan p;
-  for (size_t i = 0; i < out_shape.size(); i++) {
-    if (out_shape[i] == 1) continue;
-    if (!p.shape.empty()) {
-      size_t k = p.shape.size() - 1;
-      auto mergeable = [&](int64_t prev, int64_t cur) { return cur == 0 ? prev == 0 : prev == cur * out_shape[i]; };
-      if (mergeable(p.x_strides[k], xs[i]) && mergeable(p.a_strides[k], as[i])) {
-        p.shape[k] *= out_shape[i];
-        p.x_strides[k] = xs[i];
-        p.a_strides[k] = as[i];
-        continue;
-      }
-    }
-    p.shape.push_back(out_shape[i]);
-    p.x_strides.push_back(xs[i]);
-    p.a_strides.push_back(as[i]);
-  }
-  if (p.shape.empty()) {
-    p.shape.push_back(1);
-    p.x_strides.push_back(0);
-    p.a_strides.push_back(0);
-  }
-  return p;
-}
 
 template <typename X, typename A>
 inline float PreluValue(X x, A alpha) {
@@ -558,7 +525,7 @@ template <typename X, typename A>
 void PreluTyped(const X* x, const A* alpha, float* out, const BroadcastPlan& p) {
   const int rank = static_cast<int>(p.shape.size());
   const int64_t inner = p.shape[rank - 1];
-  const int64_t sx = p.x_strides[rank - 1], sa = p.a_strides[rank - 1];
+  const int64_t sx = p.a_strides[rank - 1], sa = p.b_strides[rank - 1];
   const int64_t rows = ShapeSize(p.shape) / inner;
   auto row_range = [&](int64_t row_begin, int64_t row_end) {
     for (int64_t row = row_begin; row < row_end; row++) {
@@ -566,8 +533,8 @@ void PreluTyped(const X* x, const A* alpha, float* out, const BroadcastPlan& p) 
       for (int d = rank - 2; d >= 0; d--) {
         int64_t idx = rem % p.shape[d];
         rem /= p.shape[d];
-        xo += idx * p.x_strides[d];
-        ao += idx * p.a_strides[d];
+        xo += idx * p.a_strides[d];
+        ao += idx * p.b_strides[d];
       }
       const X* xr = x + xo;
       const A* ar = alpha + ao;
