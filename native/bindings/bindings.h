@@ -7,5 +7,6 @@ namespace tessera {
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
+void RegisterMatMul(Napi::Env env, Napi::Object exports);
 
 }  // namespace tessera

@@ -1,0 +1,136 @@
+// Loop bodies written once in plain C++ and compiled per ISA: each kernel file wraps them in
+// functions carrying its target attribute, and since they are forced inline the compiler
+// vectorizes them for that ISA (GCC and Clang inline a default-target body into a wider one).
+// Only for inclusion by the gemm_*.cc kernel files.
+#pragma once
+#include <cstdint>
+
+#include "cpu/gemm.h"
+
+#define TESSERA_INLINE inline __attribute__((always_inline))
+
+namespace tessera {
+namespace gemm {
+
+// The epilogue over a tile of C. Bias first, then the activation, each value rounded to float
+// in between, as tfjs-backend-cpu's separate Add and activation kernels do.
+TESSERA_INLINE void EpilogueBody(const Epilogue& e, int64_t n, float* c, int64_t ldc, int64_t row0, int64_t col0,
+                                 int64_t rows, int64_t cols) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* __restrict row = c + i * ldc;
+    if (e.bias != nullptr) {
+      const float* __restrict bias = e.bias + (e.bias_per_element ? (row0 + i) * n : 0) + col0;
+      for (int64_t j = 0; j < cols; j++) row[j] += bias[j];
+    }
+    switch (e.activation) {
+      case Activation::kNone:
+        break;
+      case Activation::kRelu:
+        for (int64_t j = 0; j < cols; j++) row[j] = row[j] <= 0 ? 0.0f : row[j];
+        break;
+      case Activation::kRelu6:
+        for (int64_t j = 0; j < cols; j++) row[j] = row[j] <= 0 ? 0.0f : (row[j] > 6 ? 6.0f : row[j]);
+        break;
+      case Activation::kLeakyRelu: {
+        const double alpha = e.leaky_alpha;
+        for (int64_t j = 0; j < cols; j++) {
+          float x = row[j];
+          row[j] = x < 0 ? static_cast<float>(alpha * x) : x;
+        }
+        break;
+      }
+      case Activation::kPrelu: {
+        const float* __restrict alpha = e.prelu_alpha + (e.prelu_per_element ? (row0 + i) * n : 0) + col0;
+        for (int64_t j = 0; j < cols; j++) row[j] = row[j] < 0 ? alpha[j] * row[j] : row[j];
+        break;
+      }
+      case Activation::kElu:
+      case Activation::kSigmoid:
+        // Double-precision exp, as tfjs's Math.exp: rounded once to float, these match it.
+        for (int64_t j = 0; j < cols; j++) row[j] = ApplyActivation(e.activation, row[j], 0.0, 0.0f);
+        break;
+    }
+  }
+}
+
+// Unpacked loops for small products: a row of C at a time, streaming rows of B (axpy form,
+// vectorized over n) or, for a transposed B, dot products.
+TESSERA_INLINE void SmallGemmBody(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+                                  int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate) {
+  for (int64_t i = 0; i < m; i++) {
+    float* __restrict crow = c + i * ldc;
+    if (!trans_b) {
+      if (!accumulate) {
+        for (int64_t j = 0; j < n; j++) crow[j] = 0.0f;
+      }
+      for (int64_t p = 0; p < k; p++) {
+        const float av = trans_a ? a[p * lda + i] : a[i * lda + p];
+        const float* __restrict brow = b + p * ldb;
+        for (int64_t j = 0; j < n; j++) crow[j] += av * brow[j];
+      }
+    } else {
+      for (int64_t j = 0; j < n; j++) {
+        const float* __restrict bcol = b + j * ldb;
+        float sum = 0.0f;
+        for (int64_t p = 0; p < k; p++) sum += (trans_a ? a[p * lda + i] : a[i * lda + p]) * bcol[p];
+        crow[j] = accumulate ? crow[j] + sum : sum;
+      }
+    }
+  }
+}
+
+// Dot products use kLanes independent partial sums: that vectorizes without reassociating
+// any one sum, so no fast-math is needed.
+template <int kLanes>
+TESSERA_INLINE void GemvBody(bool rows_contiguous, int64_t count, int64_t k, const float* mat, int64_t ld,
+                             const float* x, float* y, bool accumulate) {
+  if (rows_contiguous) {
+    for (int64_t i = 0; i < count; i++) {
+      const float* __restrict row = mat + i * ld;
+      float lanes[kLanes] = {};
+      int64_t p = 0;
+      for (; p + kLanes <= k; p += kLanes) {
+        for (int l = 0; l < kLanes; l++) lanes[l] += row[p + l] * x[p + l];
+      }
+      float sum = 0.0f;
+      for (; p < k; p++) sum += row[p] * x[p];
+      for (int l = 0; l < kLanes; l++) sum += lanes[l];
+      y[i] = accumulate ? y[i] + sum : sum;
+    }
+  } else {
+    float* __restrict out = y;
+    if (!accumulate) {
+      for (int64_t i = 0; i < count; i++) out[i] = 0.0f;
+    }
+    for (int64_t p = 0; p < k; p++) {
+      const float xv = x[p];
+      const float* __restrict row = mat + p * ld;
+      for (int64_t i = 0; i < count; i++) out[i] += xv * row[i];
+    }
+  }
+}
+
+// A register tile in plain C++: the compiler keeps acc in vector registers of whatever width
+// the target has.
+template <int kStride, int kRows, int kCols>
+TESSERA_INLINE void PortableMicroBody(int64_t kc, const float* a, const float* b, int64_t b_stride, float* c,
+                                      int64_t ldc, int64_t cols, bool add_c) {
+  float acc[kRows][kCols] = {};
+  for (int64_t p = 0; p < kc; p++) {
+    const float* __restrict bp = b + p * b_stride;
+    const float* __restrict ap = a + p * kStride;
+#pragma GCC unroll 16
+    for (int i = 0; i < kRows; i++) {
+      const float av = ap[i];
+#pragma GCC unroll 32
+      for (int j = 0; j < kCols; j++) acc[i][j] += av * bp[j];
+    }
+  }
+  for (int i = 0; i < kRows; i++) {
+    float* __restrict crow = c + i * ldc;
+    for (int64_t j = 0; j < cols; j++) crow[j] = add_c ? crow[j] + acc[i][j] : acc[i][j];
+  }
+}
+
+}  // namespace gemm
+}  // namespace tessera
