@@ -2,8 +2,10 @@
 // tfjs-backend-cpu (fallback.ts); `tessera info` prints both lists.
 import { registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 
+import { _fusedMatMulConfig } from './kernels/_FusedMatMul.js';
 import { addConfig } from './kernels/Add.js';
 import { atan2Config } from './kernels/Atan2.js';
+import { batchMatMulConfig } from './kernels/BatchMatMul.js';
 import { bitwiseAndConfig } from './kernels/BitwiseAnd.js';
 import { equalConfig } from './kernels/Equal.js';
 import { floorDivConfig } from './kernels/FloorDiv.js';
@@ -24,8 +26,10 @@ import { squaredDifferenceConfig } from './kernels/SquaredDifference.js';
 import { subConfig } from './kernels/Sub.js';
 
 export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
+  _fusedMatMulConfig,
   addConfig,
   atan2Config,
+  batchMatMulConfig,
   bitwiseAndConfig,
   equalConfig,
   floorDivConfig,
