@@ -29,11 +29,12 @@ namespace tessera {
 namespace gemm {
 namespace {
 
-// Products up to this many multiply-adds run unpacked: packing and blocking cost more than
-// they save there (gemm_lab: 32^3 runs faster through the small loops on AVX-512).
-constexpr double kSmallMacs = 32.0 * 32.0 * 32.0;
-// Below this the pool's wake-up costs more than a second thread saves.
-constexpr double kParallelMacs = 96.0 * 96.0 * 96.0;
+// Products up to this many multiply-adds run unpacked, where a register tile would be mostly
+// padding. Packing pays off early: in the lab, 12^3 and 64x4x64 already run faster packed.
+constexpr double kSmallMacs = 8.0 * 8.0 * 8.0;
+// A matrix-vector product is bound by reading the matrix; two threads read it faster from
+// about 1M elements (4 MB) on.
+constexpr double kGemvParallelMacs = 1024.0 * 1024.0;
 // Row parts per thread: a few more parts than threads let a thread that was descheduled
 // for a while be helped by the others.
 constexpr int64_t kPartsPerThread = 2;
@@ -167,7 +168,7 @@ void GemvPath(const KernelSet& ks, bool trans_a, bool trans_b, int64_t m, int64_
     }
   };
   if (parallel) {
-    ParallelFor(count, std::max<int64_t>(64, static_cast<int64_t>(kParallelMacs) / std::max<int64_t>(k, 1)), run);
+    ParallelFor(count, std::max<int64_t>(64, static_cast<int64_t>(kGemvParallelMacs / 2) / std::max<int64_t>(k, 1)), run);
   } else {
     run(0, count);
   }
@@ -340,7 +341,7 @@ void SgemmWith(const KernelSet& ks, const DriverOptions& options, bool trans_a, 
     return;
   }
   const double macs = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  const bool parallel = macs >= kParallelMacs && NumThreads() > 1;
+  const bool parallel = macs >= kSgemmParallelMacs && NumThreads() > 1;
   if (options.allow_shortcuts) {
     if (macs <= kSmallMacs) {
       ks.small(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
@@ -348,7 +349,8 @@ void SgemmWith(const KernelSet& ks, const DriverOptions& options, bool trans_a, 
       return;
     }
     if (m == 1 || n == 1) {
-      GemvPath(ks, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, e, parallel);
+      GemvPath(ks, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, accumulate, e,
+               macs >= kGemvParallelMacs && NumThreads() > 1);
       return;
     }
   }

@@ -27,6 +27,11 @@ struct Epilogue {
   bool prelu_per_element = false;
 };
 
+// Products of fewer multiply-adds than this run on one thread: below it a second thread costs
+// more than it saves (measured on 2 cores: 192^3 still runs faster on one thread, 256^3 on two).
+// Batched callers use it to decide between threading across the batch and inside each product.
+constexpr double kSgemmParallelMacs = 224.0 * 224.0 * 224.0;
+
 void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
            const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate = false,
            const Epilogue& epilogue = Epilogue());

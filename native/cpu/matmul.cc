@@ -9,11 +9,9 @@
 namespace tessera {
 namespace {
 
-// Per-matrix products below this many multiply-adds are threaded across the batch instead of
-// inside each product (where the engine would run them on one thread).
-constexpr double kBatchParallelMacs = 96.0 * 96.0 * 96.0;
-// Work per chunk when threading across the batch or across int32 rows.
-constexpr double kChunkMacs = 64.0 * 64.0 * 64.0;
+// Work per chunk when threading across the batch or across int32 rows: half the engine's
+// threshold, so that a batch is split once its total work would be.
+constexpr double kChunkMacs = kSgemmParallelMacs / 2;
 
 struct Dims {
   int64_t m, n, k;
@@ -181,7 +179,8 @@ void MatMul(const float* a, const Shape& a_shape, const float* b, const Shape& b
     return;
   }
   const double macs = static_cast<double>(d.m) * static_cast<double>(d.n) * static_cast<double>(d.k);
-  if (macs >= kBatchParallelMacs) {
+  // Products the engine threads itself run one after the other; smaller ones side by side.
+  if (macs >= kSgemmParallelMacs) {
     for (int64_t bi = 0; bi < count; bi++) run(bi, d.m);
     return;
   }

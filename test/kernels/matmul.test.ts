@@ -73,13 +73,14 @@ function checkSgemm(isa: Isa | 'auto', c: SgemmCase, seed: number, fill?: (a: Fl
 const TRANSPOSES = [[false, false], [false, true], [true, false], [true, true]] as const;
 
 describe('sgemm engine on every ISA against SgemmRef', () => {
-  // Shapes chosen to reach every path: the unpacked small loops (<= 32^3), gemv (m or n = 1),
-  // B read in place (m <= mr), packed edge tiles in m and n, several depth slices (k > 256),
-  // threads (>= 96^3) and the column split for few rows.
+  // Shapes chosen to reach every path: the unpacked small loops (<= 8^3), gemv (m or n = 1,
+  // threaded from 1M multiply-adds), B read in place (m <= mr), packed edge tiles in m and n,
+  // several depth slices (k > 256), threads (>= 224^3), and with few rows the column split,
+  // also with B read in place.
   const SHAPES: [number, number, number][] = [
     [1, 1, 1], [1, 7, 3], [5, 1, 9], [3, 4, 5], [13, 17, 19], [31, 33, 35], [1, 300, 200], [250, 1, 300],
-    [7, 100, 120], [12, 64, 64], [33, 47, 29], [64, 64, 64], [65, 97, 513], [100, 37, 260], [8, 1000, 700],
-    [130, 131, 132], [200, 300, 100],
+    [1, 1100, 1000], [1200, 1, 900], [7, 100, 120], [12, 64, 64], [33, 47, 29], [64, 64, 64], [65, 97, 513],
+    [100, 37, 260], [8, 1000, 700], [130, 131, 132], [200, 300, 100], [20, 1200, 600], [12, 2000, 600],
   ];
   for (const isa of ISAS) {
     it(`${isa}: all transposes, odd sizes, padded leading dimensions`, () => {
