@@ -3,6 +3,7 @@
 // vectorizes them for that ISA (GCC and Clang inline a default-target body into a wider one).
 // Only for inclusion by the gemm_*.cc kernel files.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "cpu/gemm.h"
@@ -32,10 +33,15 @@ TESSERA_INLINE void EpilogueBody(const Epilogue& e, int64_t n, float* c, int64_t
         for (int64_t j = 0; j < cols; j++) row[j] = row[j] <= 0 ? 0.0f : (row[j] > 6 ? 6.0f : row[j]);
         break;
       case Activation::kLeakyRelu: {
+        // Two passes over a chunk, the double products first and then the select: a product
+        // under a condition is not vectorized (its float conversion might trap).
         const double alpha = e.leaky_alpha;
-        for (int64_t j = 0; j < cols; j++) {
-          float x = row[j];
-          row[j] = x < 0 ? static_cast<float>(alpha * x) : x;
+        for (int64_t j0 = 0; j0 < cols; j0 += 64) {
+          const int64_t w = std::min<int64_t>(64, cols - j0);
+          float* __restrict chunk = row + j0;
+          float scaled[64];
+          for (int64_t j = 0; j < w; j++) scaled[j] = static_cast<float>(alpha * chunk[j]);
+          for (int64_t j = 0; j < w; j++) chunk[j] = chunk[j] < 0 ? scaled[j] : chunk[j];
         }
         break;
       }
