@@ -74,56 +74,45 @@ thread_local Scratch vector_scratch;
 
 // op(A) rows [i0, i0 + rows) x depth [p0, p0 + kc) into mr-row panels: panel r holds, for
 // each p, the mr values of column p (rows past the end are zero).
-void PackA(bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr,
-           float* dst) {
+void PackA(const KernelSet& ks, bool trans_a, const float* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0,
+           int64_t kc, float* dst) {
+  const int mr = ks.mr;
   for (int64_t r = 0; r < rows; r += mr) {
     const int64_t h = std::min<int64_t>(mr, rows - r);
     float* panel = dst + r * kc;
-    if (trans_a) {
-      const float* src = a + p0 * lda + i0 + r;
-      for (int64_t p = 0; p < kc; p++) {
-        const float* s = src + p * lda;
-        float* d = panel + p * mr;
-        for (int64_t i = 0; i < h; i++) d[i] = s[i];
-        for (int64_t i = h; i < mr; i++) d[i] = 0.0f;
-      }
-    } else {
-      // Read each row contiguously; the strided writes stay inside one L1-sized panel.
-      for (int64_t i = 0; i < h; i++) {
-        const float* s = a + (i0 + r + i) * lda + p0;
-        for (int64_t p = 0; p < kc; p++) panel[p * mr + i] = s[p];
-      }
-      for (int64_t i = h; i < mr; i++) {
-        for (int64_t p = 0; p < kc; p++) panel[p * mr + i] = 0.0f;
-      }
+    if (!trans_a) {
+      ks.pack_rows(a + (i0 + r) * lda + p0, lda, h, kc, mr, panel);
+      continue;
+    }
+    const float* src = a + p0 * lda + i0 + r;
+    for (int64_t p = 0; p < kc; p++) {
+      const float* s = src + p * lda;
+      float* d = panel + p * mr;
+      for (int64_t i = 0; i < h; i++) d[i] = s[i];
+      for (int64_t i = h; i < mr; i++) d[i] = 0.0f;
     }
   }
 }
 
 // op(B) depth [p0, p0 + kc) x columns [j0 + q * nr, ...) for panels q in [q0, q1) of a block
 // `cols` wide, into nr-column panels from dst on (columns past the end are zero).
-void PackB(bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int nr,
-           int64_t q0, int64_t q1, float* dst) {
+void PackB(const KernelSet& ks, bool trans_b, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
+           int64_t cols, int64_t q0, int64_t q1, float* dst) {
+  const int nr = ks.nr;
   for (int64_t q = q0; q < q1; q++) {
     const int64_t jq = q * nr;
     const int64_t w = std::min<int64_t>(nr, cols - jq);
     float* panel = dst + (q - q0) * kc * nr;
     if (trans_b) {
-      for (int64_t j = 0; j < w; j++) {
-        const float* s = b + (j0 + jq + j) * ldb + p0;
-        for (int64_t p = 0; p < kc; p++) panel[p * nr + j] = s[p];
-      }
-      for (int64_t j = w; j < nr; j++) {
-        for (int64_t p = 0; p < kc; p++) panel[p * nr + j] = 0.0f;
-      }
-    } else {
-      const float* src = b + p0 * ldb + j0 + jq;
-      for (int64_t p = 0; p < kc; p++) {
-        const float* s = src + p * ldb;
-        float* d = panel + p * nr;
-        for (int64_t j = 0; j < w; j++) d[j] = s[j];
-        for (int64_t j = w; j < nr; j++) d[j] = 0.0f;
-      }
+      ks.pack_rows(b + (j0 + jq) * ldb + p0, ldb, w, kc, nr, panel);
+      continue;
+    }
+    const float* src = b + p0 * ldb + j0 + jq;
+    for (int64_t p = 0; p < kc; p++) {
+      const float* s = src + p * ldb;
+      float* d = panel + p * nr;
+      for (int64_t j = 0; j < w; j++) d[j] = s[j];
+      for (int64_t j = w; j < nr; j++) d[j] = 0.0f;
     }
   }
 }
@@ -220,7 +209,7 @@ class PackedB {
       }
       // The kernels load whole nr-wide rows: the last, narrower panel is packed.
       float* edge = edge_scratch.Get(kc * nr);
-      PackB(false, pp_.b, pp_.ldb, pc, kc, jc_, nc_, nr, q, q + 1, edge);
+      PackB(*pp_.ks, false, pp_.b, pp_.ldb, pc, kc, jc_, nc_, q, q + 1, edge);
       return edge;
     }
     float* slice = buffer_ + pc * RoundUp(nc_, nr);
@@ -228,7 +217,7 @@ class PackedB {
     int expected = kUnpacked;
     if (state.load(std::memory_order_acquire) != kReady) {
       if (state.compare_exchange_strong(expected, kPacking, std::memory_order_acquire)) {
-        PackB(pp_.trans_b, pp_.b, pp_.ldb, pc, kc, jc_, nc_, nr, q, q + 1, slice + q * kc * nr);
+        PackB(*pp_.ks, pp_.trans_b, pp_.b, pp_.ldb, pc, kc, jc_, nc_, q, q + 1, slice + q * kc * nr);
         state.store(kReady, std::memory_order_release);
       } else {
         // Another thread is packing it right now (it never waits on anything): a short wait.
@@ -265,7 +254,7 @@ void MacroKernel(const PackedProblem& pp, PackedB& pb, int64_t r0, int64_t r1, i
       const int64_t kc = std::min(pp.kc, pp.k - pc);
       const bool add_c = pp.accumulate || pc > 0;
       const bool last = pc + kc >= pp.k;
-      PackA(pp.trans_a, pp.a, pp.lda, ic, mc, pc, kc, mr, abuf);
+      PackA(ks, pp.trans_a, pp.a, pp.lda, ic, mc, pc, kc, abuf);
       for (int64_t step = 0; step < span; step++) {
         const int64_t q = q0 + (step + rotation) % span;
         int64_t b_stride;

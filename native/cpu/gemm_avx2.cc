@@ -54,6 +54,8 @@ TESSERA_TARGET_AVX2 void Micro(int64_t kc, const float* a, const float* b, int64
   }
   // Edge columns: through a buffer, so nothing past column `cols` is read or written.
   alignas(32) float tile[kRows][kNr];
+  // Unrolled, so that acc is indexed by constants only and never leaves registers in the loop.
+#pragma GCC unroll 16
   for (int i = 0; i < kRows; i++) {
     _mm256_store_ps(tile[i], acc[i][0]);
     _mm256_store_ps(tile[i] + 8, acc[i][1]);
@@ -77,12 +79,71 @@ TESSERA_TARGET_AVX2 void Gemv_(bool rows_contiguous, int64_t count, int64_t k, c
   GemvBody<32>(rows_contiguous, count, k, mat, ld, x, y, accumulate);
 }
 
+// Rows j0..j0+7, depth p0..p0+7 of the source into 8 runs of 8 in the panel (an 8x8 transpose).
+TESSERA_TARGET_AVX2 inline void Transpose8x8(const float* src, int64_t ld, float* dst, int width) {
+  __m256 r[8];
+  for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(src + j * ld);
+  __m256 t[8];
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+  }
+  __m256 u[8];
+  for (int h = 0; h < 8; h += 4) {
+    u[h] = _mm256_shuffle_ps(t[h], t[h + 2], 0x44);
+    u[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], 0xEE);
+    u[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0x44);
+    u[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0xEE);
+  }
+  for (int q = 0; q < 4; q++) {
+    _mm256_storeu_ps(dst + q * width, _mm256_permute2f128_ps(u[q], u[q + 4], 0x20));
+    _mm256_storeu_ps(dst + (q + 4) * width, _mm256_permute2f128_ps(u[q], u[q + 4], 0x31));
+  }
+}
+
+// Four rows, depth p0..p0+7: 8 runs of 4.
+TESSERA_TARGET_AVX2 inline void Transpose4x8(const float* src, int64_t ld, float* dst, int width) {
+  const __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld);
+  const __m256 r2 = _mm256_loadu_ps(src + 2 * ld), r3 = _mm256_loadu_ps(src + 3 * ld);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
+                       _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
+  for (int q = 0; q < 4; q++) {
+    _mm_storeu_ps(dst + q * width, _mm256_castps256_ps128(u[q]));
+    _mm_storeu_ps(dst + (q + 4) * width, _mm256_extractf128_ps(u[q], 1));
+  }
+}
+
 template <int... R>
 KernelSet Make(std::integer_sequence<int, R...>) {
-  return KernelSet{"avx2 6x16", kMr, kNr, {&Micro<R + 1>...}, &Epilogue_, &Small, &Gemv_, Blocking{256, 120, 4096}};
+  return KernelSet{"avx2 6x16", kMr,         kNr, {&Micro<R + 1>...}, &Epilogue_, &Small, &Gemv_, &PackRowsAvx2,
+                   Blocking{256, 120, 4096}};
 }
 
 }  // namespace
+
+// Blocks of 8 (then 4) rows by 8 deep go through register transposes; the rest, the zero
+// padding and the last kc % 8 steps, through the scalar loops.
+TESSERA_TARGET_AVX2 void PackRowsAvx2(const float* src, int64_t ld, int64_t rows, int64_t kc, int width, float* dst) {
+  const int64_t kc8 = kc / 8 * 8;
+  int64_t j = 0;
+  for (; j + 8 <= rows; j += 8) {
+    for (int64_t p = 0; p < kc8; p += 8) Transpose8x8(src + j * ld + p, ld, dst + p * width + j, width);
+  }
+  for (; j + 4 <= rows; j += 4) {
+    for (int64_t p = 0; p < kc8; p += 8) Transpose4x8(src + j * ld + p, ld, dst + p * width + j, width);
+  }
+  for (; j < rows; j++) {
+    for (int64_t p = 0; p < kc8; p++) dst[p * width + j] = src[j * ld + p];
+  }
+  for (int64_t jj = 0; jj < rows; jj++) {
+    for (int64_t p = kc8; p < kc; p++) dst[p * width + jj] = src[jj * ld + p];
+  }
+  for (int64_t jj = rows; jj < width; jj++) {
+    for (int64_t p = 0; p < kc; p++) dst[p * width + jj] = 0.0f;
+  }
+}
 
 const KernelSet* Avx2Kernels() {
   static const KernelSet set = Make(std::make_integer_sequence<int, kMr>());
@@ -99,6 +160,7 @@ const KernelSet* Avx2Kernels() {
 namespace tessera {
 namespace gemm {
 const KernelSet* Avx2Kernels() { return nullptr; }
+void PackRowsAvx2(const float*, int64_t, int64_t, int64_t, int, float*) {}
 }  // namespace gemm
 }  // namespace tessera
 

@@ -79,7 +79,8 @@ TESSERA_TARGET_AVX512 void Gemv_(bool rows_contiguous, int64_t count, int64_t k,
 
 template <int kMr, int kVecs, int... R>
 KernelSet Make(const char* name, Blocking blocking, std::integer_sequence<int, R...>) {
-  return KernelSet{name, kMr, 16 * kVecs, {&Micro<kMr, R + 1, kVecs>...}, &Epilogue_, &Small, &Gemv_, blocking};
+  return KernelSet{name,   kMr,    16 * kVecs, {&Micro<kMr, R + 1, kVecs>...}, &Epilogue_, &Small, &Gemv_,
+                   &PackRowsAvx2, blocking};
 }
 
 }  // namespace

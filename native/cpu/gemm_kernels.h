@@ -35,6 +35,12 @@ using SmallGemm = void (*)(bool trans_a, bool trans_b, int64_t m, int64_t n, int
 using Gemv = void (*)(bool rows_contiguous, int64_t count, int64_t k, const float* mat, int64_t ld, const float* x,
                       float* y, bool accumulate);
 
+// Interleaves `rows` source rows (each contiguous along p, ld apart) into a panel `width`
+// wide: dst[p * width + j] = src[j * ld + p] for j < rows, 0 for rows <= j < width. This is
+// the packing of A when not transposed and of B when transposed: a transpose, which wants
+// the ISA's shuffles.
+using PackRows = void (*)(const float* src, int64_t ld, int64_t rows, int64_t kc, int width, float* dst);
+
 struct Blocking {
   int64_t kc = 0;  // depth of a packed block: a kc x nr B micro-panel stays in L1
   int64_t mc = 0;  // rows of a packed A block, kept in L2
@@ -49,10 +55,13 @@ struct KernelSet {
   TileEpilogue epilogue;
   SmallGemm small;
   Gemv gemv;
+  PackRows pack_rows;
   Blocking blocking;
 };
 
 const KernelSet& GenericKernels();
+// The AVX2 (AVX) transposing pack, shared by the AVX-512 set.
+void PackRowsAvx2(const float* src, int64_t ld, int64_t rows, int64_t kc, int width, float* dst);
 // nullptr where the architecture has no such ISA (the code is not compiled in).
 const KernelSet* Avx2Kernels();
 // The production AVX-512 shape; the lab also compares the others.

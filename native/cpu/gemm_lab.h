@@ -3,7 +3,7 @@
 //
 //   0 naive            i-j-p triple loop, one dot product per element of C
 //   1 blocked          cache-blocked i-p-j loops over the unpacked operands (compiler-vectorized)
-//   2 packed-generic   the engine's driver on the portable 6x8 kernel set (plain C++)
+//   2 packed-generic   the engine's driver on the portable 4x8 kernel set (plain C++)
 //   3 packed-avx2      the driver on the AVX2+FMA 6x16 intrinsics kernels
 //   4 packed-avx512    the driver on the AVX-512 12x32 kernels (the production choice)
 //   5 packed-avx512-14x32  the driver on AVX-512 14x32 tiles (28 accumulators)

@@ -126,6 +126,17 @@ TESSERA_INLINE void GemvBody(bool rows_contiguous, int64_t count, int64_t k, con
   }
 }
 
+// Each source row is read contiguously; the strided writes stay inside one L1-sized panel.
+TESSERA_INLINE void PackRowsBody(const float* src, int64_t ld, int64_t rows, int64_t kc, int width, float* dst) {
+  for (int64_t j = 0; j < rows; j++) {
+    const float* __restrict s = src + j * ld;
+    for (int64_t p = 0; p < kc; p++) dst[p * width + j] = s[p];
+  }
+  for (int64_t j = rows; j < width; j++) {
+    for (int64_t p = 0; p < kc; p++) dst[p * width + j] = 0.0f;
+  }
+}
+
 // A register tile in plain C++: the compiler keeps acc in vector registers of whatever width
 // the target has.
 template <int kStride, int kRows, int kCols>
@@ -142,9 +153,26 @@ TESSERA_INLINE void PortableMicroBody(int64_t kc, const float* a, const float* b
       for (int j = 0; j < kCols; j++) acc[i][j] += av * bp[j];
     }
   }
+  // acc is indexed by constants only (unrolled loops), so that it can stay in registers; the
+  // edge columns go through a copy.
+  if (cols == kCols) {
+#pragma GCC unroll 16
+    for (int i = 0; i < kRows; i++) {
+      float* __restrict crow = c + i * ldc;
+#pragma GCC unroll 32
+      for (int j = 0; j < kCols; j++) crow[j] = add_c ? crow[j] + acc[i][j] : acc[i][j];
+    }
+    return;
+  }
+  float tile[kRows][kCols];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; i++) {
+#pragma GCC unroll 32
+    for (int j = 0; j < kCols; j++) tile[i][j] = acc[i][j];
+  }
   for (int i = 0; i < kRows; i++) {
     float* __restrict crow = c + i * ldc;
-    for (int64_t j = 0; j < cols; j++) crow[j] = add_c ? crow[j] + acc[i][j] : acc[i][j];
+    for (int64_t j = 0; j < cols; j++) crow[j] = add_c ? crow[j] + tile[i][j] : tile[i][j];
   }
 }
 
