@@ -64,9 +64,57 @@ TESSERA_TARGET_AVX2 void Micro(int64_t kc, const float* a, const float* b, int64
   }
 }
 
+// 2^e for integral e in [-1022, 1023]: e + 1.5 * 2^52 holds e as an integer in its low bits,
+// and (e + 1023) << 52 is the double 2^e.
+TESSERA_TARGET_AVX2 inline __m256d Pow2(__m256d e) {
+  const __m256d magic = _mm256_set1_pd(6755399441055744.0);
+  const __m256i bits = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(e, magic)), _mm256_castpd_si256(magic));
+  return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(bits, _mm256_set1_epi64x(1023)), 52));
+}
+
+// exp in double, 4 lanes: x = k ln2 + r, |r| <= ln2/2, exp(r) by its Taylor series, times
+// 2^k built in the exponent bits, in two halves so that each is a normal double even where
+// the result underflows or overflows (then the second product rounds it correctly).
+TESSERA_TARGET_AVX2 inline __m256d ExpPd(__m256d x) {
+  // min/max return their second operand for a NaN: x goes second to carry it through.
+  x = _mm256_max_pd(_mm256_set1_pd(kExpMin), _mm256_min_pd(_mm256_set1_pd(kExpMax), x));
+  const __m256d k = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(kLn2Hi), x);
+  r = _mm256_fnmadd_pd(k, _mm256_set1_pd(kLn2Lo), r);
+  __m256d p = _mm256_set1_pd(kExpTaylor[13]);
+  for (int i = 12; i >= 0; i--) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kExpTaylor[i]));
+  const __m256d k1 = _mm256_floor_pd(_mm256_mul_pd(k, _mm256_set1_pd(0.5)));
+  const __m256d k2 = _mm256_sub_pd(k, k1);
+  return _mm256_mul_pd(_mm256_mul_pd(p, Pow2(k1)), Pow2(k2));
+}
+
+TESSERA_TARGET_AVX2 inline __m256d ExpActivationPd(Activation act, __m256d v) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  if (act == Activation::kElu) {
+    const __m256d em1 = _mm256_sub_pd(ExpPd(v), one);
+    return _mm256_blendv_pd(em1, v, _mm256_cmp_pd(v, _mm256_setzero_pd(), _CMP_GE_OQ));
+  }
+  return _mm256_div_pd(one, _mm256_add_pd(one, ExpPd(_mm256_sub_pd(_mm256_setzero_pd(), v))));
+}
+
+struct Avx2ExpRows {
+  TESSERA_TARGET_AVX2 static void Apply(Activation act, float* row, int64_t cols) {
+    int64_t j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      _mm_storeu_ps(row + j, _mm256_cvtpd_ps(ExpActivationPd(act, _mm256_cvtps_pd(_mm_loadu_ps(row + j)))));
+    }
+    if (j < cols) {
+      alignas(16) float tail[4] = {};
+      for (int64_t t = j; t < cols; t++) tail[t - j] = row[t];
+      _mm_store_ps(tail, _mm256_cvtpd_ps(ExpActivationPd(act, _mm256_cvtps_pd(_mm_load_ps(tail)))));
+      for (int64_t t = j; t < cols; t++) row[t] = tail[t - j];
+    }
+  }
+};
+
 TESSERA_TARGET_AVX2 void Epilogue_(const Epilogue& e, int64_t n, float* c, int64_t ldc, int64_t row0, int64_t col0,
                                    int64_t rows, int64_t cols) {
-  EpilogueBody(e, n, c, ldc, row0, col0, rows, cols);
+  EpilogueBody<Avx2ExpRows>(e, n, c, ldc, row0, col0, rows, cols);
 }
 
 TESSERA_TARGET_AVX2 void Small(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,

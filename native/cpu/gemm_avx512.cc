@@ -7,6 +7,7 @@
 #if TESSERA_X86
 #include <immintrin.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "cpu/gemm_kernels.h"
@@ -62,9 +63,53 @@ TESSERA_TARGET_AVX512 void Micro(int64_t kc, const float* a, const float* b, int
   }
 }
 
+// exp in double, 8 lanes: x = k ln2 + r, |r| <= ln2/2, exp(r) by its Taylor series, times 2^k
+// by vscalefpd (which also rounds underflow and overflow correctly). NaN stays NaN. The
+// zero-masked forms (mask all ones) are the plain operations; GCC 12 reports its own
+// undefined-register idiom inside the unmasked ones as maybe-uninitialized.
+constexpr __mmask8 kAll8 = 0xFF;
+
+TESSERA_TARGET_AVX512 inline __m512d ExpPd(__m512d x) {
+  // min/max return their second operand for a NaN: x goes second to carry it through.
+  x = _mm512_maskz_max_pd(kAll8, _mm512_set1_pd(kExpMin), _mm512_maskz_min_pd(kAll8, _mm512_set1_pd(kExpMax), x));
+  const __m512d k = _mm512_maskz_roundscale_pd(kAll8, _mm512_mul_pd(x, _mm512_set1_pd(kLog2e)),
+                                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(kLn2Hi), x);
+  r = _mm512_fnmadd_pd(k, _mm512_set1_pd(kLn2Lo), r);
+  __m512d p = _mm512_set1_pd(kExpTaylor[13]);
+  for (int i = 12; i >= 0; i--) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(kExpTaylor[i]));
+  return _mm512_maskz_scalef_pd(kAll8, p, k);
+}
+
+TESSERA_TARGET_AVX512 inline __m512d ExpActivationPd(Activation act, __m512d v) {
+  if (act == Activation::kElu) {
+    const __m512d em1 = _mm512_sub_pd(ExpPd(v), _mm512_set1_pd(1.0));
+    return _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_GE_OQ), em1, v);
+  }
+  const __m512d one = _mm512_set1_pd(1.0);
+  return _mm512_div_pd(one, _mm512_add_pd(one, ExpPd(_mm512_sub_pd(_mm512_setzero_pd(), v))));
+}
+
+struct Avx512ExpRows {
+  TESSERA_TARGET_AVX512 static void Apply(Activation act, float* row, int64_t cols) {
+    for (int64_t j = 0; j < cols; j += 16) {
+      const int64_t lanes = std::min<int64_t>(16, cols - j);
+      const __mmask16 mask = lanes == 16 ? __mmask16(0xFFFF) : __mmask16((1u << lanes) - 1);
+      // Two halves of 8 through double precision.
+      const __m512 x = _mm512_maskz_loadu_ps(mask, row + j);
+      const __m256 x_lo = _mm512_maskz_extractf32x8_ps(kAll8, x, 0);
+      const __m256 x_hi = _mm512_maskz_extractf32x8_ps(kAll8, x, 1);
+      const __m256 y_lo = _mm512_maskz_cvtpd_ps(kAll8, ExpActivationPd(act, _mm512_maskz_cvtps_pd(kAll8, x_lo)));
+      const __m256 y_hi = _mm512_maskz_cvtpd_ps(kAll8, ExpActivationPd(act, _mm512_maskz_cvtps_pd(kAll8, x_hi)));
+      const __m512 y = _mm512_maskz_insertf32x8(__mmask16(0xFFFF), _mm512_castps256_ps512(y_lo), y_hi, 1);
+      _mm512_mask_storeu_ps(row + j, mask, y);
+    }
+  }
+};
+
 TESSERA_TARGET_AVX512 void Epilogue_(const Epilogue& e, int64_t n, float* c, int64_t ldc, int64_t row0, int64_t col0,
                                      int64_t rows, int64_t cols) {
-  EpilogueBody(e, n, c, ldc, row0, col0, rows, cols);
+  EpilogueBody<Avx512ExpRows>(e, n, c, ldc, row0, col0, rows, cols);
 }
 
 TESSERA_TARGET_AVX512 void Small(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a,

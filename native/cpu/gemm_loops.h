@@ -13,8 +13,30 @@
 namespace tessera {
 namespace gemm {
 
+// elu and sigmoid over a row through libm's double exp, as tfjs's Math.exp: rounded once to
+// float, these match it. The wide kernel sets replace it with a vectorized double exp.
+struct ScalarExpRows {
+  static void Apply(Activation act, float* row, int64_t cols) {
+    for (int64_t j = 0; j < cols; j++) row[j] = ApplyActivation(act, row[j], 0.0, 0.0f);
+  }
+};
+
+// Coefficients 1/n! of exp's Taylor series up to n = 13: on |r| <= ln2/2 the truncation error
+// is below 5e-18, so the result is within about an ulp of the double exp.
+constexpr double kExpTaylor[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                                   1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600,
+                                   1.0 / 6227020800.0};
+// ln 2 split so that k * kLn2Hi is exact for every k the range reduction meets (fdlibm's split).
+constexpr double kLn2Hi = 6.93147180369123816490e-01;
+constexpr double kLn2Lo = 1.90821492927058770002e-10;
+constexpr double kLog2e = 1.44269504088896338700e+00;
+// exp is +inf above and 0 below these for doubles; clamping keeps 2^k representable.
+constexpr double kExpMax = 710.0;
+constexpr double kExpMin = -746.0;
+
 // The epilogue over a tile of C. Bias first, then the activation, each value rounded to float
 // in between, as tfjs-backend-cpu's separate Add and activation kernels do.
+template <class ExpRows = ScalarExpRows>
 TESSERA_INLINE void EpilogueBody(const Epilogue& e, int64_t n, float* c, int64_t ldc, int64_t row0, int64_t col0,
                                  int64_t rows, int64_t cols) {
   for (int64_t i = 0; i < rows; i++) {
@@ -52,8 +74,7 @@ TESSERA_INLINE void EpilogueBody(const Epilogue& e, int64_t n, float* c, int64_t
       }
       case Activation::kElu:
       case Activation::kSigmoid:
-        // Double-precision exp, as tfjs's Math.exp: rounded once to float, these match it.
-        for (int64_t j = 0; j < cols; j++) row[j] = ApplyActivation(e.activation, row[j], 0.0, 0.0f);
+        ExpRows::Apply(e.activation, row, cols);
         break;
     }
   }

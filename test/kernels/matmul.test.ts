@@ -113,6 +113,24 @@ describe('sgemm engine on every ISA against SgemmRef', () => {
       }
     });
 
+    it(`${isa}: elu and sigmoid equal the scalar double-precision exp bit for bit`, () => {
+      // With k = 0 the product is 0 and the per-element bias is the activation's input.
+      const special = [NaN, Infinity, -Infinity, 0, -0, 88.7, 88.8, -87.3, -103.9, -104, -745, -746, 709.8, 710, 1e-8,
+        -1e-8, 1e-30, -1e-30, 3e38, -3e38, 1.4e-45, -1.4e-45, 0.5, -0.5, 17, -17];
+      const rand = rng(321);
+      const n = 40000;
+      const x = new Float32Array(n);
+      for (let i = 0; i < n; i++) x[i] = i < special.length ? special[i] : (rand() - 0.5) * [200, 2, 1e-3][i % 3];
+      for (const activation of ['elu', 'sigmoid']) {
+        const run = (which: Isa | 'ref') => {
+          const out = new Float32Array(n);
+          native.sgemm(which, false, false, 1, n, 0, new Float32Array(1), 1, new Float32Array(n), n, out, n, false, x, true, activation, 0.2, null, false);
+          return out;
+        };
+        expectClose(run(isa), run('ref'), 'float32', { abs: 0, rel: 0 });
+      }
+    });
+
     it(`${isa}: empty dimensions and k = 0`, () => {
       for (const [m, n, k] of [[0, 5, 3], [4, 0, 3], [0, 0, 0], [4, 5, 0], [1, 5, 0], [40, 50, 0]] as const) {
         checkSgemm(isa, { transA: false, transB: false, m, n, k, pad: 1 }, 7);
