@@ -71,6 +71,9 @@ thread_local Scratch a_scratch;
 thread_local Scratch b_scratch;
 thread_local Scratch edge_scratch;
 thread_local Scratch vector_scratch;
+// Packing states of the B panels (see PackedB), kept like the buffers.
+thread_local std::unique_ptr<std::atomic<int>[]> state_buffer;
+thread_local int64_t state_capacity = 0;
 
 // op(A) rows [i0, i0 + rows) x depth [p0, p0 + kc) into mr-row panels: panel r holds, for
 // each p, the mr values of column p (rows past the end are zero).
@@ -189,7 +192,11 @@ class PackedB {
       : pp_(pp), jc_(jc), nc_(nc), panels_(CeilDiv(nc, pp.ks->nr)), buffer_(buffer) {
     if (pp.direct_b) return;
     const int64_t count = CeilDiv(pp.k, pp.kc) * panels_;
-    states_.reset(new std::atomic<int>[static_cast<size_t>(count)]);
+    if (count > state_capacity) {
+      state_buffer.reset(new std::atomic<int>[static_cast<size_t>(count)]);
+      state_capacity = count;
+    }
+    states_ = state_buffer.get();
     for (int64_t i = 0; i < count; i++) states_[i].store(kUnpacked, std::memory_order_relaxed);
   }
 
@@ -236,7 +243,7 @@ class PackedB {
   const PackedProblem& pp_;
   int64_t jc_, nc_, panels_;
   float* buffer_;
-  std::unique_ptr<std::atomic<int>[]> states_;
+  std::atomic<int>* states_ = nullptr;
 };
 
 // Rows [r0, r1) of C against column panels [q0, q1) of a B block, over the whole depth. The
