@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -174,6 +178,27 @@ describe('sgemm engine on every ISA against SgemmRef', () => {
     }
     expect(results[1]).toEqual(results[0]);
     expect(results[2]).toEqual(results[0]);
+  });
+
+  it('TESSERA_ISA caps the kernels Sgemm dispatches to (checked in a child process: the ISA is detected once)', () => {
+    const addon = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release', 'tessera.node');
+    const script = `
+      const native = require(${JSON.stringify(addon)});
+      let s = 7;
+      const fill = (n) => Float32Array.from({ length: n }, () => { s = (s * 1103515245 + 12345) >>> 0; return s / 4294967296 - 0.5; });
+      const [m, n, k] = [70, 90, 300];
+      const a = fill(m * k), b = fill(k * n), bias = fill(n);
+      const run = (isa) => { const c = new Float32Array(m * n); native.sgemm(isa, false, true, m, n, k, a, k, b, k, c, n, false, bias, false, 'elu', 0.2, null, false); return c; };
+      const out = run('auto'), ref = run('ref');
+      let err = 0;
+      for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i] - ref[i]));
+      console.log(JSON.stringify({ isa: native.buildInfo().isa, err }));`;
+    for (const isa of ISAS) {
+      const stdout = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TESSERA_ISA: isa }, encoding: 'utf8' });
+      const result = JSON.parse(stdout) as { isa: string; err: number };
+      expect(result.isa).toBe(isa);
+      expect(result.err).toBeLessThan(1e-4);
+    }
   });
 
   it('rejects an ISA the CPU does not run and bad leading dimensions', () => {
