@@ -2,6 +2,11 @@
 // GEMM kernel lab (for benchmarks).
 #include <napi.h>
 
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <vector>
+
 #include "bindings/bindings.h"
 #include "bindings/convert.h"
 #include "cpu/gemm.h"
@@ -85,6 +90,13 @@ Napi::Value MatMulBinding(const Napi::CallbackInfo& info) {
   });
 }
 
+Isa ParseIsa(const std::string& name, const char* op) {
+  if (name == "generic") return Isa::kGeneric;
+  if (name == "avx2") return Isa::kAvx2;
+  if (name == "avx512") return Isa::kAvx512;
+  ThrowArgError(op, "isa", "generic, avx2, avx512, auto or ref", "'" + name + "'");
+}
+
 // Elements a row-major matrix of rows x cols with leading dimension ld spans.
 int64_t Span(int64_t rows, int64_t cols, int64_t ld) { return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols; }
 
@@ -123,7 +135,6 @@ Napi::Value SgemmBinding(const Napi::CallbackInfo& info) {
     CheckMatrix(b, trans_b ? n : k, trans_b ? k : n, ldb, op, "b", "ldb");
     CheckMatrix(c, m, n, ldc, op, "c", "ldc");
     Epilogue e;
-    Shape unused;
     bool bias_per_element = GetBool(info, 14, op, "biasPerElement");
     if (!IsAbsent(info, 13)) {
       TensorArg bias = GetTensor(info, 13, op, "bias");
@@ -152,11 +163,7 @@ Napi::Value SgemmBinding(const Napi::CallbackInfo& info) {
     } else if (isa_name == "auto") {
       Sgemm(trans_a, trans_b, m, n, k, ap, lda, bp, ldb, cp, ldc, accumulate, e);
     } else {
-      Isa isa = isa_name == "generic" ? Isa::kGeneric
-                : isa_name == "avx2"  ? Isa::kAvx2
-                : isa_name == "avx512" ? Isa::kAvx512
-                                       : (ThrowArgError(op, "isa", "generic, avx2, avx512, auto or ref", "'" + isa_name + "'"), Isa::kGeneric);
-      SgemmIsa(isa, trans_a, trans_b, m, n, k, ap, lda, bp, ldb, cp, ldc, accumulate, e);
+      SgemmIsa(ParseIsa(isa_name, op), trans_a, trans_b, m, n, k, ap, lda, bp, ldb, cp, ldc, accumulate, e);
     }
     return info.Env().Undefined();
   });

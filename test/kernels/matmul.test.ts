@@ -347,6 +347,27 @@ describe('matMul (direct API)', () => {
     for (const x of [a, b, perColumn, perBatch, perElement]) x.dispose();
   });
 
+  it('batches large enough to thread: across products, and folded into one product', () => {
+    const rand = rng(17);
+    const cases: [number[], number[], MatMulOptions][] = [
+      [[16, 64, 96], [16, 96, 80], { activation: 'relu' }],
+      [[2, 8, 30, 40], [8, 40, 20], { transposeB: false }],
+      [[6, 100, 200], [200, 150], { activation: 'sigmoid' }],
+    ];
+    for (const [as, bs, o] of cases) {
+      const a = randomDevice(rand, as);
+      const b = randomDevice(rand, bs);
+      const bias = randomDevice(rand, [bs[bs.length - 1]]);
+      checkMatMul(a, b, { ...o, bias }, as[as.length - 1]);
+      for (const x of [a, b, bias]) x.dispose();
+    }
+    const ai = randomDevice(rand, [4, 200, 150], 'int32');
+    const bi = randomDevice(rand, [150, 190], 'int32');
+    checkMatMul(ai, bi, {}, 150);
+    ai.dispose();
+    bi.dispose();
+  });
+
   it('int32 products are exact and wrap like Int32Array stores', () => {
     const rand = rng(8);
     for (const [transposeA, transposeB] of TRANSPOSES) {
