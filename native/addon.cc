@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tessera::RegisterLayout(env, exports);
   tessera::RegisterUnary(env, exports);
   tessera::RegisterReduce(env, exports);
+  tessera::RegisterMatMul(env, exports);
   return exports;
 }
 

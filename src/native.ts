@@ -142,6 +142,21 @@ export interface NativeAddon {
   scanRef(op: string, x: NativeArray, shape: ShapeArg, axis: number, exclusive: boolean, reverse: boolean, out: NativeArray): void;
   topK(x: NativeArray, shape: ShapeArg, k: number, sorted: boolean, values: NativeArray, indices: Int32Array): void;
   topKRef(x: NativeArray, shape: ShapeArg, k: number, sorted: boolean, values: NativeArray, indices: Int32Array): void;
+  matMul(a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, transposeA: boolean, transposeB: boolean,
+    out: NativeArray, bias: Float32Array | null, biasShape: ShapeArg | null, activation: string, leakyreluAlpha: number,
+    prelu: Float32Array | null, preluShape: ShapeArg | null): void;
+  matMulRef(a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, transposeA: boolean, transposeB: boolean,
+    out: NativeArray, bias: Float32Array | null, biasShape: ShapeArg | null, activation: string, leakyreluAlpha: number,
+    prelu: Float32Array | null, preluShape: ShapeArg | null): void;
+  /** The GEMM engine's own interface on one ISA's kernels ('auto': the active ones; 'ref': SgemmRef). */
+  sgemm(isa: 'generic' | 'avx2' | 'avx512' | 'auto' | 'ref', transA: boolean, transB: boolean, m: number, n: number,
+    k: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, c: Float32Array, ldc: number,
+    accumulate: boolean, bias: Float32Array | null, biasPerElement: boolean, activation: string, leakyAlpha: number,
+    prelu: Float32Array | null, preluPerElement: boolean): void;
+  /** One variant of the GEMM kernel lab (native/cpu/gemm_lab.h) on tight row-major operands. */
+  gemmLab(variant: number, transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array,
+    b: Float32Array, c: Float32Array, kc: number, mc: number, nc: number): void;
+  gemmLabVariants(): { name: string; available: boolean }[];
 }
 
 const ADDON_PATH = join('build', 'Release', 'tessera.node');

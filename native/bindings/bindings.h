@@ -12,5 +12,6 @@ void RegisterPool(Napi::Env env, Napi::Object exports);
 void RegisterLayout(Napi::Env env, Napi::Object exports);
 void RegisterUnary(Napi::Env env, Napi::Object exports);
 void RegisterReduce(Napi::Env env, Napi::Object exports);
+void RegisterMatMul(Napi::Env env, Napi::Object exports);
 
 }  // namespace tessera

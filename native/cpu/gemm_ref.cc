@@ -4,12 +4,13 @@
 
 namespace tessera {
 
-float ApplyActivation(Activation act, float x, float leaky_alpha, float prelu_alpha) {
+float ApplyActivation(Activation act, float x, double leaky_alpha, float prelu_alpha) {
   switch (act) {
     case Activation::kNone: return x;
-    case Activation::kRelu: return x < 0 ? 0.0f : x;  // NaN passes through, as in tfjs
-    case Activation::kRelu6: return x < 0 ? 0.0f : (x > 6 ? 6.0f : x);
-    case Activation::kLeakyRelu: return x < 0 ? leaky_alpha * x : x;
+    // tfjs's Math.max(0, x): NaN passes through and -0 becomes +0.
+    case Activation::kRelu: return x <= 0 ? 0.0f : x;
+    case Activation::kRelu6: return x <= 0 ? 0.0f : (x > 6 ? 6.0f : x);
+    case Activation::kLeakyRelu: return x < 0 ? static_cast<float>(leaky_alpha * x) : x;
     case Activation::kPrelu: return x < 0 ? prelu_alpha * x : x;
     case Activation::kElu: return x >= 0 ? x : static_cast<float>(std::exp(static_cast<double>(x)) - 1.0);
     case Activation::kSigmoid: return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x))));

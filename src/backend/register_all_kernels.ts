@@ -2,6 +2,7 @@
 // tfjs-backend-cpu (fallback.ts); `tessera info` prints both lists.
 import { registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 
+import { _fusedMatMulConfig } from './kernels/_FusedMatMul.js';
 import { absConfig } from './kernels/Abs.js';
 import { acosConfig } from './kernels/Acos.js';
 import { acoshConfig } from './kernels/Acosh.js';
@@ -18,6 +19,7 @@ import { atan2Config } from './kernels/Atan2.js';
 import { atanhConfig } from './kernels/Atanh.js';
 import { avgPoolConfig } from './kernels/AvgPool.js';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad.js';
+import { batchMatMulConfig } from './kernels/BatchMatMul.js';
 import { bitwiseAndConfig } from './kernels/BitwiseAnd.js';
 import { castConfig } from './kernels/Cast.js';
 import { ceilConfig } from './kernels/Ceil.js';
@@ -119,6 +121,7 @@ import { unpackConfig } from './kernels/Unpack.js';
 import { zerosLikeConfig } from './kernels/ZerosLike.js';
 
 export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
+  _fusedMatMulConfig,
   absConfig,
   acosConfig,
   acoshConfig,
@@ -135,6 +138,7 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   atanhConfig,
   avgPoolConfig,
   avgPoolGradConfig,
+  batchMatMulConfig,
   bitwiseAndConfig,
   castConfig,
   ceilConfig,

@@ -6,3 +6,4 @@ export * from './pool.js';
 export * from './layout.js';
 export * from './unary.js';
 export * from './reduce.js';
+export * from './matmul.js';
