@@ -15,7 +15,7 @@ const option = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const epochs = option('--epochs', 2);
+const epochs = option('--epochs', 5);
 const batchSize = option('--batch', 128);
 const peerSteps = option('--peer-steps', 30);
 
