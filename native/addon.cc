@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tessera::RegisterMemory(env, exports);
   tessera::RegisterCuda(env, exports);
   tessera::RegisterElementwise(env, exports);
+  tessera::RegisterFlat(env, exports);
   tessera::RegisterConv(env, exports);
   tessera::RegisterPool(env, exports);
   tessera::RegisterLayout(env, exports);

@@ -49,6 +49,10 @@ export interface NativeAddon {
   cudaInfo(): CudaInfo;
 
   binary(op: string, a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, out: NativeArray): void;
+  /** The integer code of a binary op for binaryFlat. */
+  binaryOpCode(op: string): number;
+  /** out = a (op) b where a and b each have out's length or length 1 (no shapes, no broadcasting beyond that). */
+  binaryFlat(code: number, a: NativeArray, b: NativeArray, out: NativeArray): void;
   binaryRef(op: string, a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, out: NativeArray): void;
 
   // Convolutions (NHWC). geometry = [strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW].

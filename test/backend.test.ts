@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { native } from '../src/native.js';
 import { TESSERA_CPU, kernelCoverage } from '../src/index.js';
-import { checkLeaks } from './helpers.js';
+import { checkLeaks, liveBuffers } from './helpers.js';
 
 checkLeaks();
 
@@ -20,16 +20,29 @@ describe('tessera-cpu backend', () => {
   });
 
   it('keeps numeric tensors in native buffers and frees them on dispose', () => {
-    const before = native.bufferStats().liveBuffers;
+    const before = liveBuffers();
     const a = tf.tensor([1, 2, 3, 4], [2, 2]);
     const b = tf.tensor([1, 0, 1, 0], [2, 2], 'int32');
     const c = tf.tensor([true, false], [2], 'bool');
-    expect(native.bufferStats().liveBuffers).toBe(before + 3);
+    expect(liveBuffers()).toBe(before + 3);
     const backend = tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } };
     expect(native.isNative(backend.data.get(a.dataId).values)).toBe(true);
     expect(Number(native.bufferStats().liveBytes)).toBeGreaterThanOrEqual(16 + 16 + 2);
     tf.dispose([a, b, c]);
-    expect(native.bufferStats().liveBuffers).toBe(before);
+    expect(liveBuffers()).toBe(before);
+  });
+
+  it('recycles the buffers of small disposed tensors instead of reallocating them', () => {
+    const backend = tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } };
+    const a = tf.tensor([1, 2, 3, 4, 5]);
+    const first = backend.data.get(a.dataId).values;
+    a.dispose();
+    const allocations = native.bufferStats().totalAllocations;
+    const b = tf.tensor([6, 7, 8, 9, 10]);
+    expect(backend.data.get(b.dataId).values).toBe(first);
+    expect([...b.dataSync()]).toEqual([6, 7, 8, 9, 10]);
+    expect(native.bufferStats().totalAllocations).toBe(allocations);
+    b.dispose();
   });
 
   it('hands out copies on read, so a kept array survives the tensor', () => {
@@ -40,17 +53,17 @@ describe('tessera-cpu backend', () => {
   });
 
   it('string and complex tensors go through the fallback and still free their parts', () => {
-    const before = native.bufferStats().liveBuffers;
+    const before = liveBuffers();
     const s = tf.tensor(['a', 'bc']);
     const z = tf.complex([1, 2], [3, 4]);
     const r = tf.real(z);
     expect([...r.dataSync()]).toEqual([1, 2]);
     tf.dispose([s, z, r]);
-    expect(native.bufferStats().liveBuffers).toBe(before);
+    expect(liveBuffers()).toBe(before);
   });
 
   it('leaves no native buffer behind after a training step through the fallback kernels', () => {
-    const before = native.bufferStats().liveBuffers;
+    const before = liveBuffers();
     const init = tf.randomNormal([8, 4], 0, 1, 'float32', 1);
     const w = tf.variable(init);
     init.dispose();
@@ -61,7 +74,7 @@ describe('tessera-cpu backend', () => {
     }
     opt.dispose();
     tf.dispose([w, x]);
-    expect(native.bufferStats().liveBuffers).toBe(before);
+    expect(liveBuffers()).toBe(before);
   });
 
   it('matches tfjs-backend-cpu on a small computation end to end', async () => {

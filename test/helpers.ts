@@ -1,6 +1,7 @@
 // Shared test utilities: seeded random data, per-dtype tolerances, the leak check.
 import { afterAll, beforeAll, expect } from 'vitest';
 
+import { drainBufferPool } from '../src/backend/buffer_pool.js';
 import { native } from '../src/native.js';
 import type { DType } from '../src/kernels/array.js';
 
@@ -51,13 +52,19 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
 }
 
+/** Live native buffers, after the tfjs backend's pool of small recycled buffers is released. */
+export function liveBuffers(): number {
+  drainBufferPool();
+  return native.bufferStats().liveBuffers;
+}
+
 /** Asserts that a suite leaves exactly as many live native buffers as it found. */
 export function checkLeaks(): void {
   let before = 0;
   beforeAll(() => {
-    before = native.bufferStats().liveBuffers;
+    before = liveBuffers();
   });
   afterAll(() => {
-    expect(native.bufferStats().liveBuffers, 'live native buffers after the suite').toBe(before);
+    expect(liveBuffers(), 'live native buffers after the suite').toBe(before);
   });
 }

@@ -30,17 +30,24 @@ Napi::Value Arg(const Napi::CallbackInfo& info, size_t index) {
 }  // namespace
 
 TensorArg ToTensor(const Napi::Value& v, const char* op, const std::string& arg) {
-  if (!v.IsTypedArray()) ThrowArgError(op, arg, "a Float32Array, Int32Array or Uint8Array", Describe(v));
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
+  // One napi_get_typedarray_info call instead of node-addon-api's accessor per field: this
+  // runs for every tensor of every kernel call, and tiny ops are dominated by such costs.
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (!v.IsTypedArray() ||
+      napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    ThrowArgError(op, arg, "a Float32Array, Int32Array or Uint8Array", Describe(v));
+  }
   DType dtype;
-  switch (t.TypedArrayType()) {
+  switch (type) {
     case napi_float32_array: dtype = DType::kFloat32; break;
     case napi_int32_array: dtype = DType::kInt32; break;
     case napi_uint8_array: dtype = DType::kBool; break;
     default: ThrowArgError(op, arg, "a Float32Array, Int32Array or Uint8Array", Describe(v));
   }
-  uint8_t* base = static_cast<uint8_t*>(t.ArrayBuffer().Data());
-  return TensorArg{base + t.ByteOffset(), static_cast<int64_t>(t.ElementLength()), dtype};
+  // `data` already includes the view's byte offset.
+  return TensorArg{data, static_cast<int64_t>(length), dtype};
 }
 
 TensorArg GetTensor(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg) {

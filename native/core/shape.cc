@@ -57,30 +57,46 @@ std::vector<int64_t> BroadcastStrides(const Shape& in, const Shape& out) {
 }
 
 BroadcastPlan PlanBroadcast(const Shape& a_shape, const Shape& b_shape, const Shape& out_shape) {
-  std::vector<int64_t> as = BroadcastStrides(a_shape, out_shape);
-  std::vector<int64_t> bs = BroadcastStrides(b_shape, out_shape);
+  // Walks the dims innermost first computing each input's broadcast stride on the fly: this
+  // runs once per elementwise call, so tiny ops should not pay for temporary vectors.
+  const size_t rank = out_shape.size();
   BroadcastPlan p;
-  for (size_t i = 0; i < out_shape.size(); i++) {
-    if (out_shape[i] == 1) continue;
+  p.shape.reserve(rank + 1);
+  p.a_strides.reserve(rank + 1);
+  p.b_strides.reserve(rank + 1);
+  int64_t a_run = 1, b_run = 1;  // each input's row-major stride at the current dim
+  for (size_t j = 0; j < rank; j++) {
+    const size_t i = rank - 1 - j;
+    const int64_t n = out_shape[i];
+    const int64_t da = j < a_shape.size() ? a_shape[a_shape.size() - 1 - j] : 1;
+    const int64_t db = j < b_shape.size() ? b_shape[b_shape.size() - 1 - j] : 1;
+    const int64_t as = da == 1 ? 0 : a_run;
+    const int64_t bs = db == 1 ? 0 : b_run;
+    a_run *= da;
+    b_run *= db;
+    if (n == 1) continue;
     if (!p.shape.empty()) {
-      size_t k = p.shape.size() - 1;
-      auto mergeable = [&](int64_t prev, int64_t cur) { return cur == 0 ? prev == 0 : prev == cur * out_shape[i]; };
-      if (mergeable(p.a_strides[k], as[i]) && mergeable(p.b_strides[k], bs[i])) {
-        p.shape[k] *= out_shape[i];
-        p.a_strides[k] = as[i];
-        p.b_strides[k] = bs[i];
+      // Merge into the inner neighbour when both inputs continue it (or both broadcast).
+      const size_t k = p.shape.size() - 1;
+      auto continues = [&](int64_t inner, int64_t outer) { return outer == 0 ? inner == 0 : outer == inner * p.shape[k]; };
+      if (continues(p.a_strides[k], as) && continues(p.b_strides[k], bs)) {
+        p.shape[k] *= n;
         continue;
       }
     }
-    p.shape.push_back(out_shape[i]);
-    p.a_strides.push_back(as[i]);
-    p.b_strides.push_back(bs[i]);
+    p.shape.push_back(n);
+    p.a_strides.push_back(as);
+    p.b_strides.push_back(bs);
   }
   if (p.shape.empty()) {
     p.shape.push_back(1);
     p.a_strides.push_back(0);
     p.b_strides.push_back(0);
   }
+  // Built innermost first; callers index outermost first.
+  std::reverse(p.shape.begin(), p.shape.end());
+  std::reverse(p.a_strides.begin(), p.a_strides.end());
+  std::reverse(p.b_strides.begin(), p.b_strides.end());
   return p;
 }
 

@@ -12,6 +12,7 @@ enum class BinaryOp {
   kAdd, kSub, kMul, kRealDiv, kFloorDiv, kMaximum, kMinimum, kPow, kSquaredDifference,
   kMod, kAtan2, kBitwiseAnd, kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual,
   kLogicalAnd, kLogicalOr, kLogicalXor,
+  kLast = kLogicalXor,
 };
 
 // Parses a tfjs kernel name (Add, RealDiv, ...); throws for an unknown name.

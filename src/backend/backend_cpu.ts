@@ -9,6 +9,7 @@ import { backend_util, DataType, engine, TensorInfo, util } from '@tensorflow/tf
 import { cpu } from '../device/cpu.js';
 import { native, type NativeArray } from '../native.js';
 import { DeviceArray, type DType } from '../kernels/array.js';
+import { bufferPool } from './buffer_pool.js';
 
 type DataId = object;
 
@@ -48,7 +49,7 @@ export class TesseraCpuBackend extends MathBackendCPU {
   /** Copies `values` into a new native buffer of `dtype` (or allocates one, zeroed by tfjs convention). */
   private toNative(values: backend_util.BackendValues | undefined | null, shape: number[], dtype: DType): NativeArray {
     const length = values == null ? util.sizeFromShape(shape) : values.length;
-    const buffer = native.alloc(dtype, length);
+    const buffer = bufferPool.get(dtype, length);
     if (values != null) buffer.set(values as ArrayLike<number>);
     else buffer.fill(0);
     this.ownedBuffers.add(buffer);
@@ -76,11 +77,29 @@ export class TesseraCpuBackend extends MathBackendCPU {
 
   /** Registers an array a native kernel produced as a tensor's storage, without a copy. */
   adopt(out: DeviceArray): TensorInfo {
+    return this.adoptBuffer(out.data, [...out.shape], out.dtype);
+  }
+
+  /** Registers a buffer from native.alloc or bufferPool.get as a tensor's storage. */
+  adoptBuffer(owned: NativeArray, shape: number[], dtype: DType): TensorInfo {
     const dataId = { id: nextTesseraDataId++ };
-    const owned = out.data;
     this.ownedBuffers.add(owned);
-    this.data.set(dataId, { values: owned, dtype: out.dtype, refCount: 1, owned } as TesseraTensorData as never);
-    return { dataId, shape: [...out.shape], dtype: out.dtype };
+    this.data.set(dataId, { values: owned, dtype, refCount: 1, owned } as TesseraTensorData as never);
+    return { dataId, shape, dtype };
+  }
+
+  /**
+   * The typed array behind a tensor when it can be handed to a native kernel as is (stored
+   * natively with the array type its dtype implies); undefined otherwise.
+   */
+  nativeValues(t: TensorInfo): NativeArray | undefined {
+    const values = this.data.get(t.dataId).values;
+    switch (t.dtype) {
+      case 'float32': return values instanceof Float32Array ? values : undefined;
+      case 'int32': return values instanceof Int32Array ? values : undefined;
+      case 'bool': return values instanceof Uint8Array ? values : undefined;
+      default: return undefined;
+    }
   }
 
   /**
@@ -121,7 +140,7 @@ export class TesseraCpuBackend extends MathBackendCPU {
       return body();
     } finally {
       if (--this.fallbackDepth === 0) {
-        for (const buffer of this.deferredFrees) native.release(buffer);
+        for (const buffer of this.deferredFrees) bufferPool.put(buffer);
         this.deferredFrees = [];
       }
     }
@@ -149,7 +168,7 @@ export class TesseraCpuBackend extends MathBackendCPU {
     if (entry.owned !== undefined) {
       this.ownedBuffers.delete(entry.owned);
       if (this.fallbackDepth > 0) this.deferredFrees.push(entry.owned);
-      else native.release(entry.owned);
+      else bufferPool.put(entry.owned);
     }
     this.data.delete(dataId);
     return true;

@@ -1,28 +1,66 @@
-// Shared adapter for the binary elementwise kernels: tfjs inputs -> DeviceArray views ->
-// the direct kernel API -> an adopted output. Dtypes the native kernel does not take
-// (complex64, string, bool arithmetic, mixed dtypes) go to tfjs-backend-cpu.
-import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+// Shared adapter for the binary elementwise kernels. The common case (inputs of one shape,
+// or a scalar against a tensor, stored natively) goes straight to native.binaryFlat with a
+// pooled output buffer: a tiny op then costs about what it does on tfjs-backend-cpu.
+// Other shapes go through the direct kernel API (full broadcasting); dtypes the native kernel
+// does not take (complex64, string, bool arithmetic, mixed dtypes) go to tfjs-backend-cpu.
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { binary, PREDICATE_OPS, type BinaryOp } from '../../kernels/binary.js';
+import { native } from '../../native.js';
+import type { TesseraCpuBackend } from '../backend_cpu.js';
+import { bufferPool } from '../buffer_pool.js';
 import { nativeKernelConfig } from '../fallback.js';
 
 const PREDICATES = new Set<string>(PREDICATE_OPS);
 const LOGICAL = new Set<string>(['LogicalAnd', 'LogicalOr', 'LogicalXor']);
 
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function binaryKernelConfig(op: BinaryOp): KernelConfig {
-  return nativeKernelConfig(
+  const takes = (a: TensorInfo, b: TensorInfo): boolean => {
+    if (a.dtype !== b.dtype) return false;
+    if (LOGICAL.has(op)) return a.dtype === 'bool';
+    if (op === 'BitwiseAnd') return a.dtype === 'int32';
+    if (PREDICATES.has(op)) return a.dtype === 'float32' || a.dtype === 'int32' || a.dtype === 'bool';
+    return a.dtype === 'float32' || a.dtype === 'int32';
+  };
+  const outDType = (input: TensorInfo['dtype']) => (PREDICATES.has(op) ? 'bool' : op === 'FloorDiv' ? 'int32' : input) as 'float32';
+  const general = nativeKernelConfig(
     op,
-    ({ inputs }) => {
-      const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-      if (a.dtype !== b.dtype) return false;
-      if (LOGICAL.has(op)) return a.dtype === 'bool';
-      if (op === 'BitwiseAnd') return a.dtype === 'int32';
-      if (PREDICATES.has(op)) return a.dtype === 'float32' || a.dtype === 'int32' || a.dtype === 'bool';
-      return a.dtype === 'float32' || a.dtype === 'int32';
-    },
+    ({ inputs }) => takes((inputs as { a: TensorInfo }).a, (inputs as { b: TensorInfo }).b),
     ({ inputs }, backend) => {
       const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
       return backend.adopt(binary(op, backend.view(a), backend.view(b)));
     },
   );
+  const code = native.binaryOpCode(op);
+  const kernelFunc: KernelFunc = (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const backend = args.backend as TesseraCpuBackend;
+    const aIsScalar = a.shape.length === 0;
+    const bIsScalar = b.shape.length === 0;
+    if ((aIsScalar || bIsScalar || sameShape(a.shape, b.shape)) && takes(a, b)) {
+      const av = backend.nativeValues(a);
+      const bv = backend.nativeValues(b);
+      if (av !== undefined && bv !== undefined) {
+        const shape = aIsScalar ? b.shape : a.shape;
+        const dtype = outDType(a.dtype);
+        const out = bufferPool.get(dtype, sizeOf(shape));
+        native.binaryFlat(code, av, bv, out);
+        return backend.adoptBuffer(out, shape.slice(), dtype);
+      }
+    }
+    return general.kernelFunc(args);
+  };
+  return { ...general, kernelFunc };
 }
