@@ -35,8 +35,7 @@ TensorArg ToTensor(const Napi::Value& v, const char* op, const std::string& arg)
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
-  if (!v.IsTypedArray() ||
-      napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) {
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) {
     ThrowArgError(op, arg, "a Float32Array, Int32Array or Uint8Array", Describe(v));
   }
   DType dtype;
@@ -91,7 +90,10 @@ std::vector<int64_t> ToIntArray(const Napi::Value& v, const char* op, const std:
 
 int64_t GetInt(const Napi::CallbackInfo& info, size_t index, const char* op, const char* arg) {
   Napi::Value v = Arg(info, index);
-  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  // One call for the common case of a number (napi_number_expected otherwise).
+  double d;
+  if (napi_get_value_double(v.Env(), v, &d) == napi_ok && std::floor(d) == d) return static_cast<int64_t>(d);
+  d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
   if (!(std::floor(d) == d)) ThrowArgError(op, arg, "an integer", Describe(v));
   return static_cast<int64_t>(d);
 }

@@ -135,7 +135,10 @@ void Run(const T* a, const T* b, typename Fn<Op, T>::Out* out, const BroadcastPl
       }
     }
   };
-  if (rows == 1) {
+  if (rows == 1 && inner <= kParallelGrain) {
+    // A tiny op: no thread split, and no std::function to build for one.
+    for (int64_t i = 0; i < inner; i++) out[i] = F::Apply(a[i * sa], b[i * sb]);
+  } else if (rows == 1) {
     // One long row: split it instead.
     ParallelFor(inner, kParallelGrain, [&](int64_t begin, int64_t end) {
       auto* o = out + begin;
