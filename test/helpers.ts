@@ -1,7 +1,7 @@
 // Shared test utilities: seeded random data, per-dtype tolerances, the leak check.
 import { afterAll, beforeAll, expect } from 'vitest';
 
-import { drainBufferPool } from '../src/backend/buffer_pool.js';
+import { drainBufferPool } from '../src/device/buffer_pool.js';
 import { native } from '../src/native.js';
 import type { DType } from '../src/kernels/array.js';
 

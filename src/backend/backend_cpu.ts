@@ -9,7 +9,7 @@ import { backend_util, DataType, engine, TensorInfo, util } from '@tensorflow/tf
 import { cpu } from '../device/cpu.js';
 import { native, type NativeArray } from '../native.js';
 import { DeviceArray, type DType } from '../kernels/array.js';
-import { bufferPool } from './buffer_pool.js';
+import { bufferPool } from '../device/buffer_pool.js';
 
 type DataId = object;
 

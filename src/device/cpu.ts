@@ -1,5 +1,6 @@
 // The CPU device: host buffers owned by the addon (64-byte aligned), kernels in native/cpu.
 import { native, type NativeArray } from '../native.js';
+import { bufferPool } from './buffer_pool.js';
 import type { Device, DType } from './device.js';
 
 const NATIVE_CPU_OPS = new Set<string>();
@@ -19,7 +20,10 @@ class CpuDevice implements Device {
   }
 
   allocate(dtype: DType, length: number): NativeArray {
-    return native.alloc(dtype, length);
+    // Small buffers come from the pool the tfjs backend fills with the storage of disposed
+    // tensors; what a DeviceArray frees is detached and released, never pooled (its owner
+    // may still hold the typed array).
+    return bufferPool.get(dtype, length);
   }
 
   free(buffer: NativeArray): void {

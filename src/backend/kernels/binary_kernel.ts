@@ -8,7 +8,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { binary, PREDICATE_OPS, type BinaryOp } from '../../kernels/binary.js';
 import { native } from '../../native.js';
 import type { TesseraCpuBackend } from '../backend_cpu.js';
-import { bufferPool } from '../buffer_pool.js';
+import { bufferPool } from '../../device/buffer_pool.js';
 import { nativeKernelConfig } from '../fallback.js';
 
 const PREDICATES = new Set<string>(PREDICATE_OPS);
