@@ -260,6 +260,13 @@ TESSERA_TARGET_AVX2 void Avx2Chunk(const In* x, Out* out, int64_t n, const Unary
   FastLoop<Op, In, Out>(x, out, n, a);
 }
 
+// The memory-bound ops run at the cache's speed only with full-width loads and stores: on
+// one core the AVX2 copy of Relu reaches about 0.8 of the L3 copy bandwidth, this one all of it.
+template <UnaryOp Op, typename In, typename Out>
+TESSERA_TARGET_AVX512 void Avx512Chunk(const In* x, Out* out, int64_t n, const UnaryAttrs& a) {
+  FastLoop<Op, In, Out>(x, out, n, a);
+}
+
 // ---------------------------------------------------------------------------------------
 // Vectorized e^x in double precision for the float32 activations: tfjs computes Math.exp in
 // double and rounds once to float, so a double-precision kernel whose error is a few double
@@ -389,7 +396,7 @@ void RunFast(const In* x, typename OutOf<Op, In>::type* out, int64_t n, const Un
       chunk = &FloatLanesChunkAvx2<Op>;
       if (IsExpFamily(Op)) grain = kVectorMathGrain;
     } else if constexpr (IsCheap(Op)) {
-      chunk = &Avx2Chunk<Op, In, Out>;
+      chunk = ActiveIsa() == Isa::kAvx512 ? &Avx512Chunk<Op, In, Out> : &Avx2Chunk<Op, In, Out>;
     }
   }
 #endif

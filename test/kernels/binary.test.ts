@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
@@ -99,6 +103,86 @@ describe('binary kernels', () => {
       a.dispose();
       b.dispose();
     }
+  });
+
+  it('the generic and AVX2 builds of the element loops give the reference results', () => {
+    // TESSERA_ISA is read once per process, so each narrower path runs in a child process.
+    const addon = fileURLToPath(new URL('../../build/Release/tessera.node', import.meta.url));
+    const cases = [...ARITHMETIC_OPS, ...PREDICATE_OPS].flatMap((op) => dtypesFor(op).map((dtype) => [op, dtype]));
+    const script = `
+      const a = require(${JSON.stringify(addon)});
+      let s = 9;
+      const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+      const specials = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 2.5, -3.5, 1e30, -1e-30];
+      const fill = (x, d) => {
+        for (let i = 0; i < x.length; i++) {
+          const v = (rand() - 0.5) * 20;
+          x[i] = d === 'float32' ? (i % 97 < specials.length ? specials[i % 97] : v) : d === 'int32' ? Math.round(v * 1e8) : v > 0 ? 1 : 0;
+        }
+      };
+      const outType = (op, d) => ${JSON.stringify(PREDICATE_OPS)}.includes(op) ? 'bool' : op === 'FloorDiv' ? 'int32' : d;
+      // One long row (split across threads), rows against a row, and a column against a row:
+      // the contiguous, broadcast-scalar and strided loops with their tails.
+      const shapes = [[[70001], [70001]], [[257, 301], [301]], [[257, 1], [257, 301]], [[300, 257], [1]]];
+      const bad = [];
+      for (const [op, d] of ${JSON.stringify(cases)}) for (const [as, bs] of shapes) {
+        const n = (sh) => sh.reduce((x, y) => x * y, 1);
+        const os = as.length === 1 ? as : [as[0], Math.max(as[1], bs[bs.length - 1])];
+        const x = a.alloc(d, n(as)), y = a.alloc(d, n(bs));
+        fill(x, d);
+        fill(y, d);
+        const o = a.alloc(outType(op, d), n(os)), r = a.alloc(outType(op, d), n(os));
+        a.binary(op, x, as, y, bs, o);
+        a.binaryRef(op, x, as, y, bs, r);
+        for (let i = 0; i < o.length; i++) if (!Object.is(o[i], r[i]) && !(o[i] !== o[i] && r[i] !== r[i])) { bad.push(op + ' ' + d + ' [' + as + '] [' + bs + '] element ' + i + ': ' + o[i] + ' vs ' + r[i]); break; }
+      }
+      console.log(a.buildInfo().isa);
+      console.log(JSON.stringify(bad));
+    `;
+    for (const isa of ['generic', 'avx2']) {
+      const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TESSERA_ISA: isa }, encoding: 'utf8' });
+      expect(child.stderr).toBe('');
+      const [isaLine, badLine] = child.stdout.trim().split('\n');
+      expect(isaLine).toBe(isa);
+      expect(JSON.parse(badLine), isa).toEqual([]);
+    }
+  });
+
+  it('several JS threads run threaded kernels at once, each getting its own results', async () => {
+    // The pool runs one parallel region at a time; callers from other threads wait their turn.
+    const addon = fileURLToPath(new URL('../../build/Release/tessera.node', import.meta.url));
+    const body = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const a = require(workerData.addon);
+      const n = 1 << 20;
+      const x = a.alloc('float32', n), y = a.alloc('float32', n), o = a.alloc('float32', n);
+      let mismatches = 0;
+      for (let rep = 0; rep < 40; rep++) {
+        const shift = workerData.id * 1000 + rep;
+        for (let i = 0; i < n; i += 4099) { x[i] = i + shift; y[i] = shift; }
+        a.binary('Add', x, [n], y, [n], o);
+        for (let i = 0; i < n; i += 4099) if (o[i] !== Math.fround(i + 2 * shift)) mismatches++;
+      }
+      parentPort.postMessage(mismatches);
+    `;
+    const workers = [1, 2, 3].map((id) => new Worker(body, { eval: true, workerData: { addon, id } }));
+    const results = workers.map((w) => new Promise<number>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    }));
+    // The main thread keeps the pool busy meanwhile.
+    const rand = rng(3);
+    const x = array(randomValues(rand, 1 << 20, 'float32'), [1 << 20]);
+    for (let rep = 0; rep < 20; rep++) {
+      const out = binary('Multiply', x, x);
+      const ref = binaryRef('Multiply', x, x);
+      expectClose(out.data, ref.data, 'float32', { abs: 0, rel: 0 });
+      out.dispose();
+      ref.dispose();
+    }
+    x.dispose();
+    expect(await Promise.all(results)).toEqual([0, 0, 0]);
+    await Promise.all(workers.map((w) => w.terminate()));
   });
 
   it('int32 arithmetic wraps like an Int32Array store', () => {

@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
@@ -303,6 +306,77 @@ describe('softmax', () => {
     const rand = rng(23);
     const shape = [2048, 300];
     checkSoftmax(shape, randomValues(rand, size(shape), 'float32', -20, 20));
+  });
+
+  it('row lengths around the vector widths, and spreads whose quotients underflow', () => {
+    // Rows spread over up to 150 below their maximum put tiny and subnormal exps beside
+    // ordinary ones in one vector: the quotients near the subnormal range are divided, the
+    // others come from the reciprocal.
+    const rand = rng(29);
+    let exact = 0;
+    let total = 0;
+    for (const cols of [15, 16, 17, 31, 33, 63, 64, 65, 100, 1024, 1031]) {
+      for (const spread of [1, 45, 150]) {
+        const r = checkSoftmax([7, cols], randomValues(rand, 7 * cols, 'float32', -spread, 0));
+        exact += r.exact;
+        total += r.total;
+      }
+    }
+    expect(exact / total).toBeGreaterThan(0.999);
+  });
+
+  it('the generic and AVX2 builds of the float sum and of softmax agree with the references', () => {
+    // TESSERA_ISA is read once per process, so each narrower path runs in a child process.
+    const addon = fileURLToPath(new URL('../../build/Release/tessera.node', import.meta.url));
+    const script = `
+      const a = require(${JSON.stringify(addon)});
+      let s = 13;
+      const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+      const f32 = new Float32Array(2);
+      const i32 = new Int32Array(f32.buffer);
+      const ulps = (x, y) => {
+        if (x !== x || y !== y) return x !== x && y !== y ? 0 : Infinity;
+        f32[0] = x; f32[1] = y;
+        const key = (v) => (v < 0 ? -2147483648 - v : v);
+        return Math.abs(key(i32[0]) - key(i32[1]));
+      };
+      const problems = [];
+      for (const [rows, cols] of [[3, 63], [3, 64], [2, 65], [5, 1000], [1, 70001], [40, 4097]]) {
+        const x = a.alloc('float32', rows * cols);
+        for (let i = 0; i < x.length; i++) x[i] = (rand() - 0.5) * 20;
+        const o = a.alloc('float32', rows), r = a.alloc('float32', rows);
+        a.reduce('Sum', x, [rows, cols], [1], o);
+        a.reduceRef('Sum', x, [rows, cols], [1], r);
+        for (let i = 0; i < rows; i++) if (!(Math.abs(o[i] - r[i]) <= 1e-6 + 1e-6 * Math.abs(r[i]))) problems.push('Sum [' + rows + ', ' + cols + '] row ' + i + ': ' + o[i] + ' vs ' + r[i]);
+      }
+      let exact = 0, total = 0;
+      for (const [rows, cols] of [[3, 7], [5, 17], [4, 100], [600, 1024], [2, 1031]]) {
+        const x = a.alloc('float32', rows * cols);
+        for (let i = 0; i < x.length; i++) x[i] = -150 * rand() ** 3;
+        x[3] = NaN;
+        x[cols + 1] = -Infinity;
+        const o = a.alloc('float32', rows * cols), r = a.alloc('float32', rows * cols);
+        a.softmax(x, [rows, cols], o);
+        a.softmaxRef(x, [rows, cols], r);
+        for (let i = 0; i < o.length; i++) {
+          const d = ulps(o[i], r[i]);
+          if (d > 1) { problems.push('Softmax [' + rows + ', ' + cols + '] element ' + i + ': ' + o[i] + ' vs ' + r[i]); break; }
+          if (d === 0) exact++;
+          total++;
+        }
+      }
+      console.log(a.buildInfo().isa);
+      console.log(JSON.stringify({ problems, exact: exact / total }));
+    `;
+    for (const isa of ['generic', 'avx2']) {
+      const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TESSERA_ISA: isa }, encoding: 'utf8' });
+      expect(child.stderr).toBe('');
+      const [isaLine, resultLine] = child.stdout.trim().split('\n');
+      expect(isaLine).toBe(isa);
+      const result = JSON.parse(resultLine) as { problems: string[]; exact: number };
+      expect(result.problems, isa).toEqual([]);
+      expect(result.exact, isa).toBeGreaterThan(0.999);
+    }
   });
 });
 

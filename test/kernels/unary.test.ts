@@ -280,12 +280,14 @@ describe('unary kernels', () => {
     for (const a of [x, r, special, rl, st, nan, ints, ab, lr]) a.dispose();
   });
 
-  it('the generic (non-AVX2) build path gives the reference results', () => {
-    // TESSERA_ISA is read once per process, so the generic path runs in a child process.
+  it('the generic and AVX2 build paths give the reference results', () => {
+    // TESSERA_ISA is read once per process, so each narrower path runs in a child process.
+    // The AVX2 e^x family is left out there: AVX-512 machines run that same code in-process.
     const addon = fileURLToPath(new URL('../../build/Release/tessera.node', import.meta.url));
     const script = `
       const a = require(${JSON.stringify(addon)});
-      const ops = ${JSON.stringify(UNARY_OPS)};
+      const isa = a.buildInfo().isa;
+      const ops = ${JSON.stringify(UNARY_OPS)}.filter((op) => isa === 'generic' || !${JSON.stringify([...EXP_FAMILY])}.includes(op));
       const specials = ${JSON.stringify(FLOAT_SPECIALS.map((v) => (Object.is(v, -0) ? '-0' : String(v))))}.map(Number);
       let s = 5;
       const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
@@ -302,14 +304,16 @@ describe('unary kernels', () => {
         a.unaryRef(op, input, r, 0.2, 0.7);
         for (let i = 0; i < n; i++) if (!Object.is(o[i], r[i]) && !(o[i] !== o[i] && r[i] !== r[i])) { bad.push(op + ' ' + d + ' ' + input[i] + ': ' + o[i] + ' vs ' + r[i]); break; }
       }
-      console.log(a.buildInfo().isa === 'generic' ? 'isa generic' : 'isa ' + a.buildInfo().isa);
+      console.log('isa ' + isa);
       console.log(JSON.stringify(bad));
     `;
-    const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TESSERA_ISA: 'generic' }, encoding: 'utf8' });
-    expect(child.stderr).toBe('');
-    const [isaLine, badLine] = child.stdout.trim().split('\n');
-    expect(isaLine).toBe('isa generic');
-    expect(JSON.parse(badLine)).toEqual([]);
+    for (const isa of ['generic', 'avx2']) {
+      const child = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TESSERA_ISA: isa }, encoding: 'utf8' });
+      expect(child.stderr).toBe('');
+      const [isaLine, badLine] = child.stdout.trim().split('\n');
+      expect(isaLine).toBe(`isa ${isa}`);
+      expect(JSON.parse(badLine), isa).toEqual([]);
+    }
   });
 });
 
