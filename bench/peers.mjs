@@ -23,6 +23,11 @@ export function loadNativePeers(threads, core) {
   if (!existsSync(HELPER)) {
     return { reason: `${relative(process.cwd(), HELPER)} is not built (npm run bench:setup installs OpenBLAS and builds it)` };
   }
+  // libgomp's threads spin for up to 300000 rounds (milliseconds here) before they sleep;
+  // with another process on one of the cores, a thread spinning at the join keeps its sibling
+  // off the CPU and the probe collapses to a few GB/s. A shorter spin still covers the gap
+  // between back-to-back calls. Read when libgomp loads, like OPENBLAS_CORETYPE.
+  process.env.GOMP_SPINCOUNT ??= '10000';
   const dropped = core ? undefined : process.env.OPENBLAS_CORETYPE;
   if (core) process.env.OPENBLAS_CORETYPE = core;
   else delete process.env.OPENBLAS_CORETYPE;

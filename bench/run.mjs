@@ -8,7 +8,7 @@
 // Results are also written as JSON.
 //
 // usage: npm run bench [-- --only TEXT] [--backends tessera-cpu,cpu,wasm,openblas,onnxruntime,bandwidth]
-//                       [--max-time S] [--openblas-core NAME (an OPENBLAS_CORETYPE; default: OpenBLAS detects the CPU)]
+//                       [--max-time S per backend and case] [--rounds N] [--openblas-core NAME (an OPENBLAS_CORETYPE; default: OpenBLAS detects the CPU)]
 import Benchmark from 'benchmark';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -33,7 +33,8 @@ const TFJS = [OURS, 'cpu', 'wasm'];
 const PEERS = ['openblas', 'onnxruntime', 'bandwidth'];
 const only = option('--only', '');
 const wanted = option('--backends', [...TFJS, ...PEERS].join(',')).split(',');
-const maxTime = Number(option('--max-time', '2'));
+const maxTime = Number(option('--max-time', '3'));
+const rounds = Number(option('--rounds', '3'));
 const threads = native.numThreads();
 
 const version = (pkg) => JSON.parse(readFileSync(join(here, '..', 'node_modules', pkg, 'package.json'), 'utf8')).version;
@@ -62,19 +63,44 @@ if (wanted.includes('onnxruntime')) {
 for (const [peer, reason] of Object.entries(absent)) if (wanted.includes(peer)) console.error(`${peer}: left out: ${reason}`);
 const backends = wanted.filter((b) => !absent[b]);
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+// CPU time the machine spent busy, all processes together (Linux /proc/stat), in seconds.
+function machineBusySeconds() {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
-function measure(name, run, async) {
+/** Starts a clock for the share of the cores that other processes took while it ran. */
+function contention() {
+  const busy0 = machineBusySeconds();
+  const own0 = process.cpuUsage();
+  const wall0 = performance.now();
+  return () => {
+    const busy = machineBusySeconds();
+    if (busy0 === undefined || busy === undefined) return undefined;
+    const own = process.cpuUsage(own0);
+    const wall = (performance.now() - wall0) / 1e3;
+    return Math.max(0, (busy - busy0 - (own.user + own.system) / 1e6) / (wall * cpus().length));
+  };
+}
+
+function quantile(sorted, q) {
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (at - lo);
+}
+
+function measure(name, run, async, seconds) {
   return new Promise((resolve, reject) => {
     const bench = new Benchmark(name, {
       defer: async,
       fn: async ? (deferred) => run().then(() => deferred.resolve()) : run,
       minSamples: 5,
-      maxTime,
+      maxTime: seconds,
       initCount: 1,
       onComplete: () => (bench.error ? reject(bench.error) : resolve(bench.stats)),
       onError: (e) => reject(e.target.error),
@@ -96,9 +122,17 @@ function deviation(reference, output) {
   return diff / (scale || 1);
 }
 
+// Each case sets up all its backends first, then times them in interleaved rounds (the order
+// rotating each round) and pools the samples: on a shared machine, load that comes and goes
+// then falls on every backend alike instead of on whichever one ran at that moment, so the
+// ratios within a case stay fair.
 const results = [];
 const notes = [];
+const others = {};
+const wholeRun = contention();
 for (const c of CASES.filter((c) => c.name.includes(only))) {
+  const caseClock = contention();
+  const subjects = [];
   let reference;
   for (const backend of backends) {
     const isTfjs = TFJS.includes(backend);
@@ -109,21 +143,36 @@ for (const c of CASES.filter((c) => c.name.includes(only))) {
       continue;
     }
     // Peers take their inputs from tfjs-core's seeded generator; tessera-cpu hosts it.
-    await tf.setBackend(isTfjs ? backend : OURS);
+    const tfBackend = isTfjs ? backend : OURS;
+    await tf.setBackend(tfBackend);
     await tf.ready();
     const subject = isTfjs ? c.setup() : await c.peers[backend](ctx);
-    const async = isTfjs ? Boolean(c.async) : Boolean(subject.async);
     // Warm-up outside the timing: first-call costs (wasm compilation, allocations).
     await subject.run();
     const output = subject.result ? await subject.result() : undefined;
     if (backend === OURS) reference = output;
-    const stats = await measure(`${c.name} on ${backend}`, subject.run, async);
+    subjects.push({ backend, tfBackend, subject, output, async: isTfjs ? Boolean(c.async) : Boolean(subject.async), samples: [] });
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < subjects.length; i++) {
+      const s = subjects[(i + round) % subjects.length];
+      await tf.setBackend(s.tfBackend);
+      const stats = await measure(`${c.name} on ${s.backend}`, s.subject.run, s.async, maxTime / rounds);
+      s.samples.push(...stats.sample);
+    }
+  }
+  others[c.name] = caseClock();
+  if (others[c.name] !== undefined) console.error(`${c.name}: other processes took ${(others[c.name] * 100).toFixed(0)}% of the cores meanwhile`);
+  for (const { backend, subject, output, samples } of subjects) {
+    await tf.setBackend(TFJS.includes(backend) ? backend : OURS);
     await subject.dispose();
-    const seconds = median(stats.sample);
+    const sorted = [...samples].sort((a, b) => a - b);
+    const seconds = quantile(sorted, 0.5);
+    const spread = (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / seconds;
     const figure = c.perOp ? (seconds * 1e6) / c.work : c.work / seconds;
     const dev = backend === OURS ? undefined : deviation(reference, output);
-    results.push({ case: c.name, backend, detail: subject.detail, medianMs: seconds * 1e3, samples: stats.sample.length, rme: stats.rme, unit: c.unit, formula: c.formula, figure, deviation: dev });
-    console.error(`${c.name} on ${backend}: ${(seconds * 1e3).toFixed(3)} ms (${stats.sample.length} samples, ±${stats.rme.toFixed(1)}%)`);
+    results.push({ case: c.name, backend, detail: subject.detail, medianMs: seconds * 1e3, samples: samples.length, iqr: spread, unit: c.unit, formula: c.formula, figure, deviation: dev, othersShare: others[c.name] });
+    console.error(`${c.name} on ${backend}: ${(seconds * 1e3).toFixed(3)} ms (${samples.length} samples in ${rounds} rounds, IQR ${(spread * 100).toFixed(1)}% of the median)`);
   }
 }
 
@@ -155,6 +204,13 @@ for (const c of CASES) {
   console.log(`${c.name}: tessera-cpu ${ours.figure.toFixed(1)} GB/s = ${share.toFixed(2)} of the ${probe.figure.toFixed(1)} GB/s measured at that size (${probe.detail}; goal >= 0.7)`);
 }
 for (const note of notes) console.log(note);
+const percent = (x) => (x === undefined ? 'unknown' : `${(x * 100).toFixed(0)}%`);
+const runShare = wholeRun();
+const busyCases = Object.entries(others).filter(([, x]) => x > 0.05);
+console.log(`other processes took ${percent(runShare)} of the cores during the run${busyCases.length ? `; over 5% during: ${busyCases.map(([name, x]) => `${name} (${percent(x)})`).join(', ')}` : ''}`);
+// Threads that spin at a join (OpenBLAS, onnxruntime, the probe) lose far more than threads
+// that sleep (tessera-cpu's pool) when a core is taken, so a busy machine skews the ratios.
+if (busyCases.length) console.log('WARNING: the machine was shared during the cases above: their timings and ratios are not trustworthy; re-run them on an idle machine');
 
 const info = runtimeInfo();
 const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), isa: info.build.isa, threads, node: process.version };
@@ -166,5 +222,5 @@ console.log('speed-up: peer median / tessera-cpu median (above 1: tessera-cpu is
 const outDir = join(here, 'results');
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, tessera: info.version, versions, absent, results, bandwidthShares: shares, notes }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, tessera: info.version, versions, absent, othersShare: { run: runShare, cases: others }, results, bandwidthShares: shares, notes }, null, 2));
 console.log(`JSON: ${file}`);
