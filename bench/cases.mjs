@@ -167,7 +167,7 @@ export const CASES = [
     work: (2 * 4 * 2 ** 20) / 1e9,
     setup() {
       const a = seeded([2 ** 20], 7);
-      return { run: () => tf.relu(a).dispose(), dispose: () => a.dispose() };
+      return { run: () => tf.relu(a).dispose(), result: readOnce(() => tf.relu(a)), dispose: () => a.dispose() };
     },
     peers: {
       bandwidth: probe('copy dst = src', (addon) => {
