@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "cpu/conv_kernels.h"
 #include "cpu/isa.h"
 
 namespace tessera {
+namespace conv {
 namespace {
 
 // im2col / col2im scratch per calling thread, reused across calls. Its size caps the row
@@ -32,35 +34,6 @@ float* Scratch(int64_t floats) {
 }
 
 int64_t GrainFor(int64_t work_per_item) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, work_per_item)); }
-
-// Floor and ceiling of a / b for b > 0 and any sign of a.
-int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t CeilDiv(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
-
-// Output columns [begin, end) whose filter column kw reads an input column inside the image.
-struct Span {
-  int64_t begin, end;
-};
-Span ValidOutputColumns(const ConvGeometry& g, int64_t kw) {
-  int64_t offset = g.pad_left - kw * g.dilation_w;  // iw = ow * stride_w - offset
-  int64_t begin = std::max<int64_t>(0, CeilDiv(offset, g.stride_w));
-  int64_t end = std::min(g.out_w, FloorDiv(g.in_w - 1 + offset, g.stride_w) + 1);
-  return {begin, std::max(begin, end)};
-}
-
-// Whether some output position reads outside the input (where tfjs skips the product).
-bool ReadsPadding(const ConvGeometry& g) {
-  if (g.out_h == 0 || g.out_w == 0 || g.filter_h == 0 || g.filter_w == 0) return false;
-  int64_t last_h = (g.out_h - 1) * g.stride_h - g.pad_top + (g.filter_h - 1) * g.dilation_h;
-  int64_t last_w = (g.out_w - 1) * g.stride_w - g.pad_left + (g.filter_w - 1) * g.dilation_w;
-  return g.pad_top > 0 || g.pad_left > 0 || last_h >= g.in_h || last_w >= g.in_w;
-}
-
-// A 1x1 filter over every input position in order: the input already is the im2col matrix.
-bool IsPointwise(const ConvGeometry& g) {
-  return g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
-         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-}
 
 bool AllFinite(const float* p, int64_t n) {
   // x * 0 is 0 for finite x and NaN otherwise; independent lanes let the compiler vectorize
@@ -136,6 +109,8 @@ Epilogue OffsetEpilogue(const Epilogue& e, int64_t first_row, int64_t n) {
   return out;
 }
 
+}  // namespace
+
 // ---- im2col / col2im -----------------------------------------------------------------------
 
 // Row p of col (k = filter_h * filter_w * in_c floats, ordered like the filter) holds the
@@ -210,6 +185,8 @@ void Col2Im(const ConvGeometry& g, const float* col, int64_t row_begin, int64_t 
     }
   });
 }
+
+namespace {
 
 // ---- Tap-wise paths: no padding products at all ----------------------------------------------
 // Used when a non-finite value would meet an im2col zero (0 * Inf = NaN where tfjs forms no
@@ -392,9 +369,68 @@ const DepthwiseKernels& Kernels() {
 
 }  // namespace
 
+// ---- The im2col passes -----------------------------------------------------------------------
+
+int64_t Im2ColBlockRows(const ConvGeometry& g) { return BlockImageRows(g, g.filter_h * g.filter_w * g.in_c); }
+
+void Im2ColForward(const ConvGeometry& g, const float* x, const float* filter, float* y, const Epilogue& epilogue,
+                   int64_t block_rows, GemmFn gemm) {
+  const int64_t k = g.filter_h * g.filter_w * g.in_c;
+  const int64_t image_rows = g.batch * g.out_h;
+  float* col = Scratch(std::min(block_rows, image_rows) * g.out_w * k);
+  for (int64_t r0 = 0; r0 < image_rows; r0 += block_rows) {
+    int64_t r1 = std::min(image_rows, r0 + block_rows);
+    int64_t first = r0 * g.out_w;
+    int64_t m = (r1 - r0) * g.out_w;
+    Im2Col(g, x, first, m, col);
+    gemm(false, false, m, g.out_c, k, col, k, filter, g.out_c, y + first * g.out_c, g.out_c, false,
+         OffsetEpilogue(epilogue, first, g.out_c));
+  }
+}
+
+void Col2ImBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx, int64_t block_rows,
+                         GemmFn gemm) {
+  const int64_t k = g.filter_h * g.filter_w * g.in_c;
+  const int64_t dx_size = g.batch * g.in_h * g.in_w * g.in_c;
+  ParallelFor(dx_size, kParallelGrain, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
+  // Products of dy with every tap, padding taps included: their columns are simply not put
+  // back, so no product tfjs skips ever reaches dx.
+  const int64_t image_rows = g.batch * g.out_h;
+  float* col = Scratch(std::min(block_rows, image_rows) * g.out_w * k);
+  for (int64_t r0 = 0; r0 < image_rows; r0 += block_rows) {
+    int64_t r1 = std::min(image_rows, r0 + block_rows);
+    int64_t first = r0 * g.out_w;
+    int64_t m = (r1 - r0) * g.out_w;
+    gemm(false, true, m, k, g.out_c, dy + first * g.out_c, g.out_c, filter, g.out_c, col, k, false, Epilogue());
+    Col2Im(g, col, r0, r1, dx);
+  }
+}
+
+void Im2ColBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter, int64_t block_rows,
+                          GemmFn gemm) {
+  const int64_t k = g.filter_h * g.filter_w * g.in_c;
+  const int64_t image_rows = g.batch * g.out_h;
+  float* col = Scratch(std::min(block_rows, image_rows) * g.out_w * k);
+  for (int64_t r0 = 0; r0 < image_rows; r0 += block_rows) {
+    int64_t r1 = std::min(image_rows, r0 + block_rows);
+    int64_t first = r0 * g.out_w;
+    int64_t m = (r1 - r0) * g.out_w;
+    Im2Col(g, x, first, m, col);
+    gemm(true, false, k, g.out_c, m, col, k, dy + first * g.out_c, g.out_c, dfilter, g.out_c, r0 > 0, Epilogue());
+  }
+}
+
+bool IsPointwise(const ConvGeometry& g) {
+  return g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
+}  // namespace conv
+
 // ---- Regular convolution ----------------------------------------------------------------------
 
 void Conv2D(const ConvGeometry& g, const float* x, const float* filter, float* y, const Epilogue& epilogue) {
+  using namespace conv;
   const int64_t pixels = g.batch * g.out_h * g.out_w;
   const int64_t k = g.filter_h * g.filter_w * g.in_c;
   if (pixels == 0 || g.out_c == 0) return;
@@ -412,45 +448,42 @@ void Conv2D(const ConvGeometry& g, const float* x, const float* filter, float* y
     FinishAll(pixels, g.out_c, y, epilogue);
     return;
   }
-  const int64_t image_rows = g.batch * g.out_h;
-  const int64_t block = BlockImageRows(g, k);
-  float* col = Scratch(std::min(block, image_rows) * g.out_w * k);
-  for (int64_t r0 = 0; r0 < image_rows; r0 += block) {
-    int64_t r1 = std::min(image_rows, r0 + block);
-    int64_t first = r0 * g.out_w;
-    int64_t m = (r1 - r0) * g.out_w;
-    Im2Col(g, x, first, m, col);
-    Sgemm(false, false, m, g.out_c, k, col, k, filter, g.out_c, y + first * g.out_c, g.out_c, false,
-          OffsetEpilogue(epilogue, first, g.out_c));
+  const TileSet* tiles = ActiveTiles();
+  if (tiles != nullptr && g.out_c >= kDirectMinColumns) {
+    DirectForward(*tiles, DirectOptions(), g, x, filter, y, epilogue);
+    return;
   }
+  Im2ColForward(g, x, filter, y, epilogue, Im2ColBlockRows(g), &Sgemm);
 }
 
 void Conv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx) {
+  using namespace conv;
   const int64_t pixels = g.batch * g.out_h * g.out_w;
-  const int64_t k = g.filter_h * g.filter_w * g.in_c;  // columns of the col matrix
+  const int64_t k = g.filter_h * g.filter_w * g.in_c;
   const int64_t dx_size = g.batch * g.in_h * g.in_w * g.in_c;
   if (dx_size == 0) return;
   if (IsPointwise(g) && g.out_c > 0) {
     Sgemm(false, true, pixels, g.in_c, g.out_c, dy, g.out_c, filter, g.out_c, dx, g.in_c);
     return;
   }
-  ParallelFor(dx_size, kParallelGrain, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
-  if (pixels == 0 || k == 0 || g.out_c == 0) return;
-  // Products of dy with every tap, padding taps included: their columns are simply not put
-  // back, so no product tfjs skips ever reaches dx.
-  const int64_t image_rows = g.batch * g.out_h;
-  const int64_t block = BlockImageRows(g, k);
-  float* col = Scratch(std::min(block, image_rows) * g.out_w * k);
-  for (int64_t r0 = 0; r0 < image_rows; r0 += block) {
-    int64_t r1 = std::min(image_rows, r0 + block);
-    int64_t first = r0 * g.out_w;
-    int64_t m = (r1 - r0) * g.out_w;
-    Sgemm(false, true, m, k, g.out_c, dy + first * g.out_c, g.out_c, filter, g.out_c, col, k);
-    Col2Im(g, col, r0, r1, dx);
+  if (pixels == 0 || k == 0 || g.out_c == 0) {
+    ParallelFor(dx_size, kParallelGrain, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
+    return;
   }
+  // The direct pass multiplies the padding around dy (zeros) by the filter: only for a finite
+  // filter is that the nothing tfjs adds there. It wants enough input channels (its tile
+  // columns) to fill its vectors.
+  const TileSet* tiles = ActiveTiles();
+  if (tiles != nullptr && DirectBackpropInputFits(g) && g.in_c >= kDirectMinColumns &&
+      (!ReadsPadding(TransposedGeometry(g)) || AllFinite(filter, k * g.out_c))) {
+    DirectBackpropInput(*tiles, DirectOptions(), g, dy, filter, dx);
+    return;
+  }
+  Col2ImBackpropInput(g, dy, filter, dx, Im2ColBlockRows(g), &Sgemm);
 }
 
 void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter) {
+  using namespace conv;
   const int64_t pixels = g.batch * g.out_h * g.out_w;
   const int64_t k = g.filter_h * g.filter_w * g.in_c;
   const int64_t size = k * g.out_c;
@@ -467,21 +500,17 @@ void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
     BackpropFilterByTaps(g, x, dy, dfilter);
     return;
   }
-  const int64_t image_rows = g.batch * g.out_h;
-  const int64_t block = BlockImageRows(g, k);
-  float* col = Scratch(std::min(block, image_rows) * g.out_w * k);
-  for (int64_t r0 = 0; r0 < image_rows; r0 += block) {
-    int64_t r1 = std::min(image_rows, r0 + block);
-    int64_t first = r0 * g.out_w;
-    int64_t m = (r1 - r0) * g.out_w;
-    Im2Col(g, x, first, m, col);
-    Sgemm(true, false, k, g.out_c, m, col, k, dy + first * g.out_c, g.out_c, dfilter, g.out_c, r0 > 0);
+  if (const TileSet* tiles = ActiveTiles()) {
+    DirectBackpropFilter(*tiles, DirectOptions(), g, x, dy, dfilter);
+    return;
   }
+  Im2ColBackpropFilter(g, x, dy, dfilter, Im2ColBlockRows(g), &Sgemm);
 }
 
 // ---- Depthwise convolution --------------------------------------------------------------------
 
 void DepthwiseConv2D(const ConvGeometry& g, const float* x, const float* filter, float* y, const Epilogue& epilogue) {
+  using namespace conv;
   const int64_t image_rows = g.batch * g.out_h;
   const int64_t row_size = g.out_w * g.out_c;
   if (image_rows == 0 || row_size == 0) return;
@@ -506,6 +535,7 @@ void DepthwiseConv2D(const ConvGeometry& g, const float* x, const float* filter,
 }
 
 void DepthwiseConv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx) {
+  using namespace conv;
   const int64_t dx_rows = g.batch * g.in_h;
   const int64_t row_size = g.in_w * g.in_c;
   if (dx_rows == 0 || row_size == 0) return;
@@ -532,6 +562,7 @@ void DepthwiseConv2DBackpropInput(const ConvGeometry& g, const float* dy, const 
 }
 
 void DepthwiseConv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter) {
+  using namespace conv;
   const int64_t taps = g.filter_h * g.filter_w;
   if (taps == 0 || g.out_c == 0) return;
   BackpropFilterRowFn row_kernel = Kernels().backprop_filter;

@@ -1,0 +1,109 @@
+// AVX2 tile kernels of the direct convolution engine (see conv_kernels.h): 8 lanes and 16
+// ymm registers, so tiles of at most 12 accumulators.
+#include "cpu/isa.h"
+
+#if TESSERA_X86
+#include <immintrin.h>
+
+#include "cpu/conv_kernels.h"
+
+namespace tessera {
+namespace conv {
+namespace {
+
+template <int kRows, int kVecs, bool kContiguous, bool kMasked, typename Seg>
+TESSERA_TARGET_AVX2 inline __attribute__((always_inline)) void Reduce(int64_t segments, const Seg* seg,
+                                                                      int64_t a_step, int64_t b_step,
+                                                                      const __m256i* masks, __m256 (&acc)[kRows][kVecs]) {
+  for (int64_t s = 0; s < segments; s++) {
+    const float* a[kContiguous ? 1 : kRows];
+    if constexpr (kContiguous) {
+      a[0] = seg[s].a;
+    } else {
+#pragma GCC unroll 16
+      for (int i = 0; i < kRows; i++) a[i] = seg[s].a[i];
+    }
+    const float* b = seg[s].b;
+    for (int64_t j = seg[s].len; j > 0; j--) {
+      __m256 bv[kVecs];
+#pragma GCC unroll 4
+      for (int v = 0; v < kVecs; v++) bv[v] = kMasked ? _mm256_maskload_ps(b + 8 * v, masks[v]) : _mm256_loadu_ps(b + 8 * v);
+#pragma GCC unroll 16
+      for (int i = 0; i < kRows; i++) {
+        const __m256 av = _mm256_broadcast_ss(kContiguous ? a[0] + i : a[i]);
+#pragma GCC unroll 4
+        for (int v = 0; v < kVecs; v++) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
+      }
+      if constexpr (kContiguous) {
+        a[0] += a_step;
+      } else {
+#pragma GCC unroll 16
+        for (int i = 0; i < kRows; i++) a[i] += a_step;
+      }
+      b += b_step;
+    }
+  }
+}
+
+template <int kRows, int kVecs, bool kContiguous, typename Seg>
+TESSERA_TARGET_AVX2 void Tile(int64_t segments, const Seg* seg, int64_t a_step, int64_t b_step, float* c,
+                              int64_t ldc, int64_t rows, int64_t cols, bool accumulate) {
+  __m256i masks[kVecs];
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+#pragma GCC unroll 4
+  for (int v = 0; v < kVecs; v++) {
+    const int64_t lanes = std::max<int64_t>(0, std::min<int64_t>(cols - 8 * v, 8));
+    masks[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(lanes)), lane);
+  }
+  __m256 acc[kRows][kVecs];
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; i++) {
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; v++) acc[i][v] = _mm256_setzero_ps();
+  }
+  if (cols >= 8 * kVecs) {
+    Reduce<kRows, kVecs, kContiguous, false>(segments, seg, a_step, b_step, masks, acc);
+  } else {
+    Reduce<kRows, kVecs, kContiguous, true>(segments, seg, a_step, b_step, masks, acc);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; i++) {
+    if (i >= rows) break;
+    float* crow = c + i * ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; v++) {
+      __m256 r = acc[i][v];
+      if (accumulate) r = _mm256_add_ps(_mm256_maskload_ps(crow + 8 * v, masks[v]), r);
+      _mm256_maskstore_ps(crow + 8 * v, masks[v], r);
+    }
+  }
+}
+
+template <int kRows, int kVecs>
+constexpr TileShape Shape() {
+  return {kRows, 8 * kVecs, &Tile<kRows, kVecs, false, Segment>, &Tile<kRows, kVecs, true, Stream>};
+}
+
+const TileShape kShapes[] = {Shape<6, 2>(), Shape<4, 3>(), Shape<3, 4>(), Shape<12, 1>()};
+
+}  // namespace
+
+const TileSet* Avx2Tiles() {
+  static const TileSet set{"avx2", Isa::kAvx2, 8, kShapes, static_cast<int>(sizeof(kShapes) / sizeof(kShapes[0]))};
+  return &set;
+}
+
+}  // namespace conv
+}  // namespace tessera
+
+#else
+
+#include "cpu/conv_kernels.h"
+
+namespace tessera {
+namespace conv {
+const TileSet* Avx2Tiles() { return nullptr; }
+}  // namespace conv
+}  // namespace tessera
+
+#endif

@@ -1,0 +1,464 @@
+// The direct convolution engine's driver: it lays tiles over the problem, points each tile
+// row at the NHWC data it reads and threads the tiles (see conv_kernels.h).
+//
+// Forward: a tile is `rows` consecutive output pixels (crossing image rows freely) times a
+// panel of output channels; per filter tap, each pixel's stream is the in_c inputs it reads
+// there, or a row of zeros where it reads padding (taps that read padding for every pixel of
+// the tile are left out). The reduction is taps x in_c deep; B is the filter, read in place.
+//
+// Backprop filter: a tile is `rows` consecutive rows of the filter matrix (tap, in channel)
+// times a panel of output channels; the reduction runs over output pixels, one segment per
+// output row. Tiles inside one tap see only inputs inside the image (each segment is clipped
+// to the columns that tap reads inside), so no product tfjs skips is formed. Tiles spanning
+// taps (few input channels) read a zero-padded copy of the input instead. Threads split the
+// output pixels, each summing into its own copy of the filter gradient, in blocks of output
+// rows small enough that their inputs stay in L2 across all tiles.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/thread_pool.h"
+#include "cpu/conv_kernels.h"
+#include "cpu/gemm_kernels.h"
+
+namespace tessera {
+namespace conv {
+namespace {
+
+// Multiply-adds per parallel chunk below which a second thread costs more than it saves.
+constexpr int64_t kMinChunkMacs = int64_t{1} << 17;
+// Output pixels per block of the backprop-filter reduction (its inputs then take some tens
+// of KiB per tile row, so a block's x and dy stay in L2 while every tile passes over them).
+constexpr int64_t kFilterChunkPixels = 256;
+
+// A per-thread buffer, grown on demand and kept.
+template <typename T>
+T* ThreadScratch(std::unique_ptr<T[]>& buffer, int64_t& capacity, int64_t count) {
+  if (count > capacity) {
+    buffer.reset();
+    buffer.reset(new T[count]);
+    capacity = count;
+  }
+  return buffer.get();
+}
+
+// Whether tiles confined to output rows waste less than they save: they leave out the
+// filter rows that read above or below the image, but the last tile of each output row runs
+// part empty.
+bool RowTilesPay(const ConvGeometry& g, int64_t rows) {
+  const int64_t per_row = (g.out_w + rows - 1) / rows * rows;
+  double empty = static_cast<double>(per_row - g.out_w) / per_row;
+  // The share of (output row, filter row) pairs that read inside the image.
+  int64_t inside = 0;
+  for (int64_t oh = 0; oh < g.out_h; oh++) {
+    for (int64_t kh = 0; kh < g.filter_h; kh++) {
+      const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+      inside += ih >= 0 && ih < g.in_h;
+    }
+  }
+  double skipped = 1.0 - static_cast<double>(inside) / std::max<int64_t>(1, g.out_h * g.filter_h);
+  return skipped > empty;
+}
+
+// The tile for `cols` columns: the least padding in the last column panel, the earlier of the
+// set's shapes (its preference) among equals. The lab may pin one instead.
+const TileShape& PickShape(const TileSet& ts, const DirectOptions& o, int64_t cols) {
+  if (o.tile_rows > 0 || o.tile_cols > 0) {
+    for (int i = 0; i < ts.count; i++) {
+      const TileShape& s = ts.shapes[i];
+      if ((o.tile_rows == 0 || s.rows == o.tile_rows) && (o.tile_cols == 0 || s.cols == o.tile_cols)) return s;
+    }
+    throw Error(std::string("conv: no ") + ts.name + " tile of " + std::to_string(o.tile_rows) + "x" +
+                std::to_string(o.tile_cols));
+  }
+  const TileShape* best = &ts.shapes[0];
+  int64_t best_padded = 0;
+  for (int i = 0; i < ts.count; i++) {
+    const TileShape& s = ts.shapes[i];
+    const int64_t padded = (cols + s.cols - 1) / s.cols * s.cols;
+    if (i == 0 || padded < best_padded) {
+      best = &s;
+      best_padded = padded;
+    }
+  }
+  return *best;
+}
+
+}  // namespace
+
+bool DirectForwardFits(const ConvGeometry& g) { return true; }
+
+void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
+                   const float* filter, float* y, const Epilogue& epilogue) {
+  const int64_t pixels = g.batch * g.out_h * g.out_w;
+  const int64_t taps = g.filter_h * g.filter_w;
+  if (pixels == 0 || g.out_c == 0) return;
+  const TileShape& shape = PickShape(ts, o, g.out_c);
+  const int64_t rows = shape.rows;
+  // Tiles confined to one output row leave out whole filter rows that read padding above or
+  // below the image; tiles running across rows waste no rows at the end of each image row.
+  const bool row_tiles = o.row_tiles == 0 ? RowTilesPay(g, rows) : o.row_tiles == 2;
+  const int64_t tiles_per_row = row_tiles ? (g.out_w + rows - 1) / rows : 0;
+  const int64_t tiles = row_tiles ? g.batch * g.out_h * tiles_per_row : (pixels + rows - 1) / rows;
+  const bool finish = epilogue.bias != nullptr || epilogue.activation != Activation::kNone;
+  const gemm::KernelSet& ks = gemm::KernelsFor(ts.isa);
+  // With undilated filter columns a filter row reads filter_w * in_c consecutive inputs: one
+  // segment per filter row where every pixel of the tile reads it whole or not at all.
+  const bool merge_taps = g.dilation_w == 1;
+  const std::vector<float> zeros(std::max<int64_t>(g.filter_w * g.in_c, 1), 0.0f);
+  const int64_t tap_row = g.filter_w * g.in_c;
+  const int64_t tile_macs = rows * taps * g.in_c * g.out_c;
+  ParallelFor(tiles, std::max<int64_t>(1, kMinChunkMacs / std::max<int64_t>(tile_macs, 1)), [&](int64_t t0, int64_t t1) {
+    thread_local std::unique_ptr<const float*[]> table_buffer;
+    thread_local std::unique_ptr<const float*[]> base_buffer;
+    thread_local std::unique_ptr<Segment[]> segment_buffer;
+    thread_local std::unique_ptr<int64_t[]> offset_buffer;
+    thread_local int64_t table_capacity = 0, base_capacity = 0, segment_capacity = 0, offset_capacity = 0;
+    const float** table = ThreadScratch(table_buffer, table_capacity, taps * rows);
+    const float** base = ThreadScratch(base_buffer, base_capacity, 2 * rows);
+    const float** zero_rows = base + rows;
+    Segment* segs = ThreadScratch(segment_buffer, segment_capacity, taps);
+    int64_t* seg_b = ThreadScratch(offset_buffer, offset_capacity, taps);
+    int64_t ih0[kMaxTileRows], iw0[kMaxTileRows];
+    const float* image[kMaxTileRows];
+    for (int64_t i = 0; i < rows; i++) zero_rows[i] = zeros.data();
+    for (int64_t tile = t0; tile < t1; tile++) {
+      int64_t p0, count;
+      if (row_tiles) {
+        const int64_t ow0 = (tile % tiles_per_row) * rows;
+        p0 = (tile / tiles_per_row) * g.out_w + ow0;
+        count = std::min(rows, g.out_w - ow0);
+      } else {
+        p0 = tile * rows;
+        count = std::min(rows, pixels - p0);
+      }
+      // Rows past the end repeat the last pixel: readable, never stored.
+      bool whole_rows = merge_taps;
+      {
+        int64_t ow = p0 % g.out_w, oh = (p0 / g.out_w) % g.out_h, n = p0 / (g.out_w * g.out_h);
+        for (int64_t i = 0; i < rows; i++) {
+          if (i > 0 && i < count && ++ow == g.out_w) {
+            ow = 0;
+            if (++oh == g.out_h) {
+              oh = 0;
+              n++;
+            }
+          }
+          ih0[i] = oh * g.stride_h - g.pad_top;
+          iw0[i] = ow * g.stride_w - g.pad_left;
+          image[i] = x + n * g.in_h * g.in_w * g.in_c;
+          whole_rows = whole_rows && iw0[i] >= 0 && iw0[i] + g.filter_w <= g.in_w;
+        }
+      }
+      int64_t nseg = 0;
+      for (int64_t kh = 0; kh < g.filter_h; kh++) {
+        bool any_row = false;
+        for (int64_t i = 0; i < rows; i++) {
+          const int64_t ih = ih0[i] + kh * g.dilation_h;
+          const bool inside = ih >= 0 && ih < g.in_h;
+          base[i] = inside ? image[i] + ih * g.in_w * g.in_c : nullptr;
+          any_row = any_row || (inside && i < count);
+        }
+        if (!any_row) continue;
+        if (whole_rows) {
+          const float** a = table + nseg * rows;
+          for (int64_t i = 0; i < rows; i++) a[i] = base[i] ? base[i] + iw0[i] * g.in_c : zero_rows[i];
+          seg_b[nseg] = kh * tap_row * g.out_c;
+          segs[nseg++] = Segment{a, nullptr, tap_row};
+          continue;
+        }
+        for (int64_t kw = 0; kw < g.filter_w; kw++) {
+          const float** a = table + nseg * rows;
+          bool any = false;
+          for (int64_t i = 0; i < rows; i++) {
+            const int64_t iw = iw0[i] + kw * g.dilation_w;
+            const bool inside = base[i] != nullptr && iw >= 0 && iw < g.in_w;
+            a[i] = inside ? base[i] + iw * g.in_c : zero_rows[i];
+            any = any || (inside && i < count);
+          }
+          if (!any) continue;
+          seg_b[nseg] = (kh * g.filter_w + kw) * g.in_c * g.out_c;
+          segs[nseg++] = Segment{a, nullptr, g.in_c};
+        }
+      }
+      for (int64_t oc0 = 0; oc0 < g.out_c; oc0 += shape.cols) {
+        const int64_t cols = std::min<int64_t>(shape.cols, g.out_c - oc0);
+        for (int64_t s = 0; s < nseg; s++) segs[s].b = filter + seg_b[s] + oc0;
+        float* c = y + p0 * g.out_c + oc0;
+        shape.kernel(nseg, segs, 1, g.out_c, c, g.out_c, count, cols, false);
+        if (finish) ks.epilogue(epilogue, g.out_c, c, g.out_c, p0, oc0, count, cols);
+      }
+    }
+  });
+}
+
+bool DirectBackpropInputFits(const ConvGeometry& g) { return g.stride_h == 1 && g.stride_w == 1; }
+
+ConvGeometry TransposedGeometry(const ConvGeometry& g) {
+  // dx is the stride-1 forward of dy with the filter flipped in both taps and transposed in
+  // its channels: dx[ih] sums dy[ih + pad - kh * d] * w[kh], which is the forward at the
+  // flipped tap kh' = KH - 1 - kh with padding (KH - 1) * d - pad.
+  ConvGeometry t = g;
+  t.in_h = g.out_h;
+  t.in_w = g.out_w;
+  t.in_c = g.out_c;
+  t.out_h = g.in_h;
+  t.out_w = g.in_w;
+  t.out_c = g.in_c;
+  t.pad_top = (g.filter_h - 1) * g.dilation_h - g.pad_top;
+  t.pad_left = (g.filter_w - 1) * g.dilation_w - g.pad_left;
+  return t;
+}
+
+void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
+                         const float* filter, float* dx) {
+  if (!DirectBackpropInputFits(g)) throw Error("conv: the direct backprop input takes stride 1 only");
+  const ConvGeometry t = TransposedGeometry(g);
+  const int64_t taps = g.filter_h * g.filter_w;
+  thread_local std::unique_ptr<float[]> flipped_buffer;
+  thread_local int64_t flipped_capacity = 0;
+  float* flipped = ThreadScratch(flipped_buffer, flipped_capacity, std::max<int64_t>(1, taps * g.in_c * g.out_c));
+  ParallelFor(taps, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, g.in_c * g.out_c)),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t tap = begin; tap < end; tap++) {
+                  const float* src = filter + (taps - 1 - tap) * g.in_c * g.out_c;
+                  float* dst = flipped + tap * g.in_c * g.out_c;
+                  for (int64_t ic = 0; ic < g.in_c; ic++) {
+                    for (int64_t oc = 0; oc < g.out_c; oc++) dst[oc * g.in_c + ic] = src[ic * g.out_c + oc];
+                  }
+                }
+              });
+  DirectForward(ts, o, t, dy, flipped, dx, Epilogue());
+}
+
+bool DirectBackpropFilterFits(const ConvGeometry& g) { return true; }
+
+namespace {
+
+// The shape for the backprop filter with output channels as tile rows: rows must divide
+// out_c (a tile's rows read dy across its channels, and past the last pixel there is nothing).
+const TileShape* ChannelRowsShape(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g) {
+  for (int i = 0; i < ts.count; i++) {
+    const TileShape& s = ts.shapes[i];
+    if (o.tile_rows > 0 && (s.rows != o.tile_rows || (o.tile_cols > 0 && s.cols != o.tile_cols))) continue;
+    if (g.out_c % s.rows == 0 && (o.tile_rows > 0 || s.rows * s.cols / ts.lanes >= 16)) return &s;
+  }
+  return nullptr;
+}
+
+// Partial filter gradients, one per part of the reduction, summed into dfilter at the end.
+struct Partials {
+  int64_t parts, chunks, chunk_rows;
+};
+
+Partials SplitReduction(const ConvGeometry& g, const DirectOptions& o) {
+  const int64_t image_rows = g.batch * g.out_h;
+  const int64_t chunk_rows = std::max<int64_t>(1, (o.chunk_pixels > 0 ? o.chunk_pixels : kFilterChunkPixels) / g.out_w);
+  const int64_t chunks = (image_rows + chunk_rows - 1) / chunk_rows;
+  const int64_t macs = image_rows * g.out_w * g.filter_h * g.filter_w * g.in_c * g.out_c;
+  const int64_t parts = std::max<int64_t>(
+      1, std::min<int64_t>({static_cast<int64_t>(NumThreads()), chunks, macs / std::max<int64_t>(1, kMinChunkMacs * 8)}));
+  return {parts, chunks, chunk_rows};
+}
+
+// Filter rows as tile rows (the layout of dfilter itself): tiles of consecutive (tap, in
+// channel) rows, each reading its input stream through a pointer of its own.
+void FilterRowsPass(const TileShape& shape, const Partials& split, const ConvGeometry& g, const float* x,
+                    const float* dy, float* dfilter) {
+  const int64_t taps = g.filter_h * g.filter_w;
+  const int64_t k = taps * g.in_c;
+  const int64_t size = k * g.out_c;
+  const int64_t image_rows = g.batch * g.out_h;
+  const int64_t rows = shape.rows;
+  const int64_t k_tiles = (k + rows - 1) / rows;
+  const int64_t panels = (g.out_c + shape.cols - 1) / shape.cols;
+  // Tiles stay inside one tap when the channels divide into them; otherwise they read a
+  // zero-padded copy of x wherever the geometry reads padding.
+  const bool within_tap = g.in_c % rows == 0;
+  ConvGeometry pg = g;
+  const float* src = x;
+  std::vector<float> padded;
+  if (!within_tap && ReadsPadding(g)) {
+    const int64_t top = std::max<int64_t>(0, g.pad_top), left = std::max<int64_t>(0, g.pad_left);
+    const int64_t last_h = (g.out_h - 1) * g.stride_h - g.pad_top + (g.filter_h - 1) * g.dilation_h;
+    const int64_t last_w = (g.out_w - 1) * g.stride_w - g.pad_left + (g.filter_w - 1) * g.dilation_w;
+    pg.in_h = top + std::max(g.in_h, last_h + 1);
+    pg.in_w = left + std::max(g.in_w, last_w + 1);
+    pg.pad_top = g.pad_top - top;
+    pg.pad_left = g.pad_left - left;
+    padded.assign(g.batch * pg.in_h * pg.in_w * g.in_c, 0.0f);
+    ParallelFor(g.batch * g.in_h, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, g.in_w * g.in_c)),
+                [&](int64_t begin, int64_t end) {
+                  for (int64_t r = begin; r < end; r++) {
+                    const int64_t n = r / g.in_h, ih = r % g.in_h;
+                    std::copy(x + r * g.in_w * g.in_c, x + (r + 1) * g.in_w * g.in_c,
+                              padded.data() + ((n * pg.in_h + top + ih) * pg.in_w + left) * g.in_c);
+                  }
+                });
+    src = padded.data();
+  }
+  // Per tile row: its filter row and its offset from the input its output pixel's window
+  // starts at (rows past the end repeat the last).
+  std::vector<int64_t> row_kh(k_tiles * rows), row_delta(k_tiles * rows);
+  for (int64_t r = 0; r < k_tiles * rows; r++) {
+    const int64_t kr = std::min(r, k - 1);
+    const int64_t tap = kr / g.in_c, ic = kr % g.in_c;
+    row_kh[r] = tap / g.filter_w;
+    row_delta[r] = (row_kh[r] * pg.dilation_h * pg.in_w + (tap % g.filter_w) * pg.dilation_w) * g.in_c + ic;
+  }
+  std::vector<float> partials((split.parts - 1) * size);
+  ParallelFor(split.parts, 1, [&](int64_t part0, int64_t part1) {
+    for (int64_t part = part0; part < part1; part++) {
+      float* out = part == 0 ? dfilter : partials.data() + (part - 1) * size;
+      const int64_t c0 = part * split.chunks / split.parts, c1 = (part + 1) * split.chunks / split.parts;
+      std::vector<const float*> table(split.chunk_rows * rows);
+      std::vector<Segment> segs(split.chunk_rows);
+      std::vector<int64_t> seg_dy(split.chunk_rows);
+      for (int64_t chunk = c0; chunk < c1; chunk++) {
+        const int64_t r0 = chunk * split.chunk_rows, r1 = std::min(image_rows, r0 + split.chunk_rows);
+        const bool first = chunk == c0;
+        for (int64_t kt = 0; kt < k_tiles; kt++) {
+          const int64_t kr0 = kt * rows;
+          const int64_t count = std::min(rows, k - kr0);
+          const int64_t* delta = row_delta.data() + kr0;
+          int64_t nseg = 0;
+          for (int64_t r = r0; r < r1; r++) {
+            const int64_t n = r / g.out_h, oh = r % g.out_h;
+            int64_t begin = 0, end = g.out_w;
+            if (within_tap) {
+              const int64_t ih = oh * g.stride_h - g.pad_top + row_kh[kr0] * g.dilation_h;
+              if (ih < 0 || ih >= g.in_h) continue;
+              const Span span = ValidOutputColumns(g, (kr0 / g.in_c) % g.filter_w);
+              begin = span.begin;
+              end = span.end;
+              if (begin == end) continue;
+            }
+            const float* window =
+                src + ((n * pg.in_h + oh * pg.stride_h - pg.pad_top) * pg.in_w + begin * pg.stride_w - pg.pad_left) * g.in_c;
+            const float** a = table.data() + nseg * rows;
+            for (int64_t i = 0; i < rows; i++) a[i] = window + delta[i];
+            seg_dy[nseg] = (r * g.out_w + begin) * g.out_c;
+            segs[nseg++] = Segment{a, nullptr, end - begin};
+          }
+          for (int64_t pn = 0; pn < panels; pn++) {
+            const int64_t oc0 = pn * shape.cols;
+            const int64_t cols = std::min<int64_t>(shape.cols, g.out_c - oc0);
+            for (int64_t s = 0; s < nseg; s++) segs[s].b = dy + seg_dy[s] + oc0;
+            shape.kernel(nseg, segs.data(), pg.stride_w * g.in_c, g.out_c, out + kr0 * g.out_c + oc0, g.out_c, count,
+                         cols, !first);
+          }
+        }
+      }
+      if (c0 == c1) std::fill(out, out + size, 0.0f);
+    }
+  });
+  if (split.parts > 1) {
+    ParallelFor(size, 1 << 14, [&](int64_t begin, int64_t end) {
+      for (int64_t p = 1; p < split.parts; p++) {
+        const float* partial = partials.data() + (p - 1) * size;
+        for (int64_t i = begin; i < end; i++) dfilter[i] += partial[i];
+      }
+    });
+  }
+}
+
+// Output channels as tile rows: a tile is rows consecutive output channels (broadcast from
+// one dy pixel, a single stream) times a panel of input channels of one tap (vectors of one
+// input pixel), summed into dfilter transposed, [out_c][taps * in_c]. Tiles never span taps,
+// so each segment is clipped to the columns its tap reads inside the image.
+void ChannelRowsPass(const TileShape& shape, const Partials& split, const ConvGeometry& g, const float* x,
+                     const float* dy, float* dfilter) {
+  const int64_t taps = g.filter_h * g.filter_w;
+  const int64_t k = taps * g.in_c;
+  const int64_t size = k * g.out_c;
+  const int64_t image_rows = g.batch * g.out_h;
+  const int64_t rows = shape.rows;
+  std::vector<float> transposed(split.parts * size);
+  ParallelFor(split.parts, 1, [&](int64_t part0, int64_t part1) {
+    for (int64_t part = part0; part < part1; part++) {
+      float* out = transposed.data() + part * size;
+      const int64_t c0 = part * split.chunks / split.parts, c1 = (part + 1) * split.chunks / split.parts;
+      std::vector<Stream> segs(split.chunk_rows);
+      std::vector<int64_t> seg_dy(split.chunk_rows), seg_x(split.chunk_rows);
+      for (int64_t chunk = c0; chunk < c1; chunk++) {
+        const int64_t r0 = chunk * split.chunk_rows, r1 = std::min(image_rows, r0 + split.chunk_rows);
+        const bool first = chunk == c0;
+        for (int64_t tap = 0; tap < taps; tap++) {
+          const int64_t kh = tap / g.filter_w, kw = tap % g.filter_w;
+          const Span span = ValidOutputColumns(g, kw);
+          int64_t nseg = 0;
+          if (span.begin < span.end) {
+            for (int64_t r = r0; r < r1; r++) {
+              const int64_t n = r / g.out_h, oh = r % g.out_h;
+              const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+              if (ih < 0 || ih >= g.in_h) continue;
+              const int64_t iw = span.begin * g.stride_w - g.pad_left + kw * g.dilation_w;
+              seg_dy[nseg] = (r * g.out_w + span.begin) * g.out_c;
+              seg_x[nseg] = ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
+              segs[nseg++].len = span.end - span.begin;
+            }
+          }
+          for (int64_t ic0 = 0; ic0 < g.in_c; ic0 += shape.cols) {
+            const int64_t cols = std::min<int64_t>(shape.cols, g.in_c - ic0);
+            for (int64_t oc0 = 0; oc0 < g.out_c; oc0 += rows) {
+              for (int64_t s = 0; s < nseg; s++) {
+                segs[s].a = dy + seg_dy[s] + oc0;
+                segs[s].b = x + seg_x[s] + ic0;
+              }
+              shape.stream(nseg, segs.data(), g.out_c, g.stride_w * g.in_c, out + oc0 * k + tap * g.in_c + ic0, k, rows,
+                           cols, !first);
+            }
+          }
+        }
+      }
+      if (c0 == c1) std::fill(out, out + size, 0.0f);
+    }
+  });
+  ParallelFor(k, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, g.out_c * split.parts)),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t kr = begin; kr < end; kr++) {
+                  float* dst = dfilter + kr * g.out_c;
+                  for (int64_t oc = 0; oc < g.out_c; oc++) dst[oc] = transposed[oc * k + kr];
+                  for (int64_t p = 1; p < split.parts; p++) {
+                    const float* partial = transposed.data() + p * size;
+                    for (int64_t oc = 0; oc < g.out_c; oc++) dst[oc] += partial[oc * k + kr];
+                  }
+                }
+              });
+}
+
+}  // namespace
+
+void DirectBackpropFilter(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
+                          const float* dy, float* dfilter) {
+  const int64_t size = g.filter_h * g.filter_w * g.in_c * g.out_c;
+  if (size == 0) return;
+  if (g.batch * g.out_h == 0 || g.out_w == 0) {
+    std::fill(dfilter, dfilter + size, 0.0f);
+    return;
+  }
+  const Partials split = SplitReduction(g, o);
+  // Output channels as rows want input channels enough to fill the vectors of a tile.
+  const TileShape* channel_rows = o.filter_mode == 1 ? nullptr : ChannelRowsShape(ts, o, g);
+  if (o.filter_mode == 2 && channel_rows == nullptr) {
+    throw Error("conv: no tile with rows dividing " + std::to_string(g.out_c) + " output channels");
+  }
+  if (channel_rows != nullptr && (o.filter_mode == 2 || g.in_c >= channel_rows->cols / 2)) {
+    ChannelRowsPass(*channel_rows, split, g, x, dy, dfilter);
+    return;
+  }
+  FilterRowsPass(PickShape(ts, o, g.out_c), split, g, x, dy, dfilter);
+}
+
+const TileSet* ActiveTiles() {
+  switch (ActiveIsa()) {
+    case Isa::kAvx512: return Avx512Tiles() ? Avx512Tiles() : Avx2Tiles();
+    case Isa::kAvx2: return Avx2Tiles();
+    default: return nullptr;
+  }
+}
+
+}  // namespace conv
+}  // namespace tessera

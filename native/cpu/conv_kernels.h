@@ -1,0 +1,145 @@
+// Internals of the direct convolution engine shared by its driver (conv_direct.cc), the
+// per-ISA tile kernels (conv_avx512.cc, conv_avx2.cc) and the kernel lab (conv_lab.cc).
+//
+// Every regular convolution pass is one product shape: a register tile of C (rows x a few
+// vectors of columns) accumulates broadcast values of `rows` strided input streams times
+// rows of a matrix B whose columns run contiguously. What changes between the passes is only
+// where the streams point:
+//   forward          rows: output pixels;   streams: the input pixel each reads, per tap;
+//                    B: the filter (rows (tap, in channel), columns out channels)
+//   backprop input   the forward on dy with the flipped, transposed filter (stride 1)
+//   backprop filter  rows: filter rows (tap, in channel); streams: the input a run of
+//                    output pixels reads; B: dy (rows output pixels, columns out channels)
+// No im2col matrix is ever formed: the tile reads the NHWC tensors in place.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "cpu/conv.h"
+#include "cpu/isa.h"
+
+namespace tessera {
+namespace conv {
+
+// Floor and ceiling of a / b for b > 0 and any sign of a.
+inline int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+inline int64_t CeilDiv(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+// Output columns [begin, end) whose filter column kw reads an input column inside the image.
+struct Span {
+  int64_t begin, end;
+};
+inline Span ValidOutputColumns(const ConvGeometry& g, int64_t kw) {
+  int64_t offset = g.pad_left - kw * g.dilation_w;  // iw = ow * stride_w - offset
+  int64_t begin = std::max<int64_t>(0, CeilDiv(offset, g.stride_w));
+  int64_t end = std::min(g.out_w, FloorDiv(g.in_w - 1 + offset, g.stride_w) + 1);
+  return {begin, std::max(begin, end)};
+}
+
+// Whether some output position reads outside the input (where tfjs skips the product).
+inline bool ReadsPadding(const ConvGeometry& g) {
+  if (g.out_h == 0 || g.out_w == 0 || g.filter_h == 0 || g.filter_w == 0) return false;
+  int64_t last_h = (g.out_h - 1) * g.stride_h - g.pad_top + (g.filter_h - 1) * g.dilation_h;
+  int64_t last_w = (g.out_w - 1) * g.stride_w - g.pad_left + (g.filter_w - 1) * g.dilation_w;
+  return g.pad_top > 0 || g.pad_left > 0 || last_h >= g.in_h || last_w >= g.in_w;
+}
+
+// One stretch of the reduction: `len` steps; at step j, row i of the tile reads a[i][j * a_step]
+// and the tile row of B is b + j * b_step.
+struct Segment {
+  const float* const* a;  // `rows` pointers (the tile's row count, padded to its full height)
+  const float* b;
+  int64_t len;
+};
+
+// A segment whose rows read consecutive values: row i reads a[i + j * a_step].
+struct Stream {
+  const float* a;
+  const float* b;
+  int64_t len;
+};
+
+// C[rows x cols] (= or +=) sum over the segments. The kernel is built for a tile of kRows x
+// (kVecs * lanes): rows <= kRows (the pointers of missing rows must still be readable), cols <=
+// its width (B is read masked to cols, so it may end at the last column).
+using TileKernel = void (*)(int64_t segments, const Segment* seg, int64_t a_step, int64_t b_step, float* c, int64_t ldc,
+                            int64_t rows, int64_t cols, bool accumulate);
+using StreamKernel = void (*)(int64_t segments, const Stream* seg, int64_t a_step, int64_t b_step, float* c,
+                              int64_t ldc, int64_t rows, int64_t cols, bool accumulate);
+
+// The tallest tile any set has.
+constexpr int kMaxTileRows = 32;
+
+struct TileShape {
+  int rows;  // pixels (forward) or filter rows (backprop filter) per tile
+  int cols;  // output channels per tile
+  TileKernel kernel;
+  StreamKernel stream;
+};
+
+// The tile kernels of an ISA: `shapes` by preference; nullptr where the ISA is not compiled in.
+struct TileSet {
+  const char* name;
+  Isa isa;  // whose GEMM epilogue finishes the forward tiles
+  int lanes;
+  const TileShape* shapes;
+  int count;
+};
+const TileSet* Avx512Tiles();
+const TileSet* Avx2Tiles();
+// The widest set ActiveIsa() allows, nullptr when there is none (generic builds).
+const TileSet* ActiveTiles();
+
+// Tile columns (output channels of the pass) below which the engine keeps to im2col: a
+// narrower product leaves most of each vector empty.
+constexpr int64_t kDirectMinColumns = 8;
+
+// How the lab pins a tile (zero: the engine's choice).
+struct DirectOptions {
+  int tile_rows = 0;
+  int tile_cols = 0;
+  int64_t chunk_pixels = 0;  // backprop filter: output pixels per block of the reduction
+  int row_tiles = 0;         // forward: 1 tiles run across output rows, 2 tiles stay inside one
+  int filter_mode = 0;       // backprop filter: 1 tile rows are filter rows, 2 output channels
+};
+
+// The direct passes on a tile set. Callers check the geometry first (DirectForwardFits and
+// friends); they throw where it does not fit. The forward applies the epilogue per tile.
+bool DirectForwardFits(const ConvGeometry& g);
+void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
+                   const float* filter, float* y, const Epilogue& epilogue);
+bool DirectBackpropInputFits(const ConvGeometry& g);
+// The forward geometry the direct backprop input runs (stride 1 only): dy as its input.
+ConvGeometry TransposedGeometry(const ConvGeometry& g);
+void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
+                         const float* filter, float* dx);
+bool DirectBackpropFilterFits(const ConvGeometry& g);
+void DirectBackpropFilter(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
+                          const float* dy, float* dfilter);
+
+// ---- The im2col passes (conv.cc): the path of CPUs without tile kernels, and the lab's ----
+// baselines. They form the im2col matrix in blocks of `block_rows` output image rows.
+
+// Row p of col (k = filter_h * filter_w * in_c floats, ordered like the filter) holds the
+// inputs that output pixel first_pixel + p reads, zeros where it reads padding.
+void Im2Col(const ConvGeometry& g, const float* x, int64_t first_pixel, int64_t pixels, float* col);
+// dx += the columns of col (rows: output pixels of image rows [row_begin, row_end)) put back
+// where Im2Col took them from; padding entries are dropped.
+void Col2Im(const ConvGeometry& g, const float* col, int64_t row_begin, int64_t row_end, float* dx);
+
+using GemmFn = void (*)(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                        const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate, const Epilogue& epilogue);
+// The block the engine uses: the largest that fits its reusable scratch buffer.
+int64_t Im2ColBlockRows(const ConvGeometry& g);
+void Im2ColForward(const ConvGeometry& g, const float* x, const float* filter, float* y, const Epilogue& epilogue,
+                   int64_t block_rows, GemmFn gemm);
+void Col2ImBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx, int64_t block_rows,
+                         GemmFn gemm);
+void Im2ColBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter, int64_t block_rows,
+                          GemmFn gemm);
+
+// A 1x1 filter over every input position in order: the input already is the im2col matrix.
+bool IsPointwise(const ConvGeometry& g);
+
+}  // namespace conv
+}  // namespace tessera
