@@ -264,6 +264,9 @@ Napi::Value convLabVariants(const Napi::CallbackInfo& info) {
       Napi::Object v = Napi::Object::New(info.Env());
       v.Set("name", variants[i].name);
       v.Set("available", variants[i].available);
+      Napi::Array tiles = Napi::Array::New(info.Env(), variants[i].tiles.size());
+      for (size_t t = 0; t < variants[i].tiles.size(); t++) tiles.Set(static_cast<uint32_t>(t), variants[i].tiles[t]);
+      v.Set("tiles", tiles);
       out.Set(static_cast<uint32_t>(i), v);
     }
     return out;

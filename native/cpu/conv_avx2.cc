@@ -89,7 +89,7 @@ const TileShape kShapes[] = {Shape<6, 2>(), Shape<4, 3>(), Shape<3, 4>(), Shape<
 }  // namespace
 
 const TileSet* Avx2Tiles() {
-  static const TileSet set{"avx2", Isa::kAvx2, 8, kShapes, static_cast<int>(sizeof(kShapes) / sizeof(kShapes[0]))};
+  static const TileSet set{"avx2", Isa::kAvx2, 8, 8, kShapes, static_cast<int>(sizeof(kShapes) / sizeof(kShapes[0]))};
   return &set;
 }
 

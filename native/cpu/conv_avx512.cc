@@ -96,7 +96,7 @@ const TileShape kShapes[] = {
 }  // namespace
 
 const TileSet* Avx512Tiles() {
-  static const TileSet set{"avx512", Isa::kAvx512, 16, kShapes, static_cast<int>(sizeof(kShapes) / sizeof(kShapes[0]))};
+  static const TileSet set{"avx512", Isa::kAvx512, 16, 16, kShapes, static_cast<int>(sizeof(kShapes) / sizeof(kShapes[0]))};
   return &set;
 }
 

@@ -235,18 +235,16 @@ void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGe
 
 bool DirectBackpropFilterFits(const ConvGeometry& g) { return true; }
 
-namespace {
-
-// The shape for the backprop filter with output channels as tile rows: rows must divide
-// out_c (a tile's rows read dy across its channels, and past the last pixel there is nothing).
 const TileShape* ChannelRowsShape(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g) {
   for (int i = 0; i < ts.count; i++) {
     const TileShape& s = ts.shapes[i];
     if (o.tile_rows > 0 && (s.rows != o.tile_rows || (o.tile_cols > 0 && s.cols != o.tile_cols))) continue;
-    if (g.out_c % s.rows == 0 && (o.tile_rows > 0 || s.rows * s.cols / ts.lanes >= 16)) return &s;
+    if (g.out_c % s.rows == 0 && (o.tile_rows > 0 || s.rows * s.cols / ts.lanes >= ts.min_accumulators)) return &s;
   }
   return nullptr;
 }
+
+namespace {
 
 // Partial filter gradients, one per part of the reduction, summed into dfilter at the end.
 struct Partials {

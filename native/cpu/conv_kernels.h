@@ -82,6 +82,7 @@ struct TileSet {
   const char* name;
   Isa isa;  // whose GEMM epilogue finishes the forward tiles
   int lanes;
+  int min_accumulators;  // vectors in flight that hide the FMA latency (pipes x latency)
   const TileShape* shapes;
   int count;
 };
@@ -116,6 +117,10 @@ void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGe
 bool DirectBackpropFilterFits(const ConvGeometry& g);
 void DirectBackpropFilter(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
                           const float* dy, float* dfilter);
+// The backprop filter's tile with output channels as rows (which must divide out_c, since a
+// tile's rows read dy across its channels): nullptr where no tile fits (or the pinned one
+// does not), and the pass takes filter rows as tile rows instead.
+const TileShape* ChannelRowsShape(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g);
 
 // ---- The im2col passes (conv.cc): the path of CPUs without tile kernels, and the lab's ----
 // baselines. They form the im2col matrix in blocks of `block_rows` output image rows.

@@ -88,7 +88,12 @@ std::vector<ConvLabVariant> ConvLabVariants(ConvPass pass) {
     bool available = true;
     if (v == kDirectAvx2) available = conv::Avx2Tiles() != nullptr && ActiveIsa() >= Isa::kAvx2;
     if (v == kDirectAvx512) available = conv::Avx512Tiles() != nullptr && ActiveIsa() >= Isa::kAvx512;
-    out.push_back({kNames[v], available});
+    std::vector<std::string> tiles;
+    const conv::TileSet* ts = v == kDirectAvx2 ? conv::Avx2Tiles() : v == kDirectAvx512 ? conv::Avx512Tiles() : nullptr;
+    for (int i = 0; ts != nullptr && i < ts->count; i++) {
+      tiles.push_back(std::to_string(ts->shapes[i].rows) + "x" + std::to_string(ts->shapes[i].cols));
+    }
+    out.push_back({kNames[v], available, tiles});
   }
   return out;
 }
@@ -135,7 +140,10 @@ bool ConvLab(ConvPass pass, int variant, const ConvGeometry& g, const float* a, 
         if (!conv::DirectBackpropInputFits(g)) return false;
         conv::DirectBackpropInput(ts, direct, g, a, b, out);
       }
-      if (pass == ConvPass::kBackpropFilter) conv::DirectBackpropFilter(ts, direct, g, a, b, out);
+      if (pass == ConvPass::kBackpropFilter) {
+        if (direct.filter_mode == 2 && conv::ChannelRowsShape(ts, direct, g) == nullptr) return false;
+        conv::DirectBackpropFilter(ts, direct, g, a, b, out);
+      }
       return true;
     }
     default:

@@ -16,7 +16,8 @@ enum class ConvPass { kForward = 0, kBackpropInput = 1, kBackpropFilter = 2 };
 
 struct ConvLabVariant {
   std::string name;
-  bool available;  // its ISA is within ActiveIsa()
+  bool available;                  // its ISA is within ActiveIsa()
+  std::vector<std::string> tiles;  // the direct variants' tile shapes, "RxC" (rows x columns)
 };
 
 std::vector<ConvLabVariant> ConvLabVariants(ConvPass pass);
@@ -36,8 +37,9 @@ struct ConvLabOptions {
 
 // One pass with one variant: forward (a = x, b = filter, out = y), backprop input (a = dy,
 // b = filter, out = dx) or backprop filter (a = x, b = dy, out = dfilter). Returns false where
-// the variant does not apply to the geometry (the pointwise path on a non-1x1 filter); throws
-// for an unknown or unavailable variant.
+// the variant does not apply to the geometry (the pointwise path on a non-1x1 filter, the
+// direct backprop input on strides, a pinned channel-rows tile that does not divide out_c);
+// throws for an unknown or unavailable variant or a tile the set does not have.
 bool ConvLab(ConvPass pass, int variant, const ConvGeometry& g, const float* a, const float* b, float* out,
              const ConvLabOptions& options);
 
