@@ -67,8 +67,8 @@ void MapRows(int64_t row_begin, int64_t row_end, int64_t n, float* c, const Epil
   }
 }
 
-// Rows [row_begin, row_end) of the [rows, n] matrix c (row indices are global, for the
-// per-element bias and alpha).
+}  // namespace
+
 void FinishRows(int64_t row_begin, int64_t row_end, int64_t n, float* c, const Epilogue& e) {
   if (e.bias) {
     for (int64_t i = row_begin; i < row_end; i++) {
@@ -93,6 +93,8 @@ void FinishRows(int64_t row_begin, int64_t row_end, int64_t n, float* c, const E
       break;
   }
 }
+
+namespace {
 
 bool HasEpilogue(const Epilogue& e) { return e.bias != nullptr || e.activation != Activation::kNone; }
 
@@ -243,130 +245,6 @@ void BackpropFilterByTaps(const ConvGeometry& g, const float* x, const float* dy
   });
 }
 
-// ---- Depthwise row kernels (compiled per ISA) ------------------------------------------------
-// tfjs accumulates y += x * w into a Float32Array: the product of two floats is exact in
-// double, the sum is rounded to double and then to float. Doing exactly that (in any order of
-// fused or separate multiply and add, since the product is exact) reproduces tfjs bit for bit.
-
-// y_row (out_w pixels) += taps of filter row kh over input row x_row.
-__attribute__((always_inline)) inline void DepthwiseForwardRowBody(const ConvGeometry& g, const float* x_row,
-                                                                   const float* filter_kh, float* y_row) {
-  const int64_t in_c = g.in_c, mul = g.channel_multiplier, out_c = g.out_c;
-  for (int64_t ow = 0; ow < g.out_w; ow++) {
-    float* y = y_row + ow * out_c;
-    int64_t iw0 = ow * g.stride_w - g.pad_left;
-    for (int64_t kw = 0; kw < g.filter_w; kw++) {
-      int64_t iw = iw0 + kw * g.dilation_w;
-      if (iw < 0 || iw >= g.in_w) continue;
-      const float* x = x_row + iw * in_c;
-      const float* w = filter_kh + kw * out_c;
-      if (mul == 1) {
-        for (int64_t c = 0; c < in_c; c++) {
-          y[c] = static_cast<float>(static_cast<double>(y[c]) + static_cast<double>(x[c]) * static_cast<double>(w[c]));
-        }
-      } else {
-        for (int64_t c = 0; c < in_c; c++) {
-          double xv = x[c];
-          float* yc = y + c * mul;
-          const float* wc = w + c * mul;
-          for (int64_t q = 0; q < mul; q++) yc[q] = static_cast<float>(static_cast<double>(yc[q]) + xv * static_cast<double>(wc[q]));
-        }
-      }
-    }
-  }
-}
-
-// acc (a dx row of in_w * in_c doubles) += dy row oh through filter row kh.
-__attribute__((always_inline)) inline void DepthwiseBackpropInputRowBody(const ConvGeometry& g, const float* dy_row,
-                                                                         const float* filter_kh, double* acc) {
-  const int64_t in_c = g.in_c, mul = g.channel_multiplier, out_c = g.out_c;
-  for (int64_t ow = 0; ow < g.out_w; ow++) {
-    const float* dy = dy_row + ow * out_c;
-    int64_t iw0 = ow * g.stride_w - g.pad_left;
-    for (int64_t kw = 0; kw < g.filter_w; kw++) {
-      int64_t iw = iw0 + kw * g.dilation_w;
-      if (iw < 0 || iw >= g.in_w) continue;
-      double* a = acc + iw * in_c;
-      const float* w = filter_kh + kw * out_c;
-      if (mul == 1) {
-        for (int64_t c = 0; c < in_c; c++) a[c] += static_cast<double>(dy[c]) * static_cast<double>(w[c]);
-      } else {
-        for (int64_t c = 0; c < in_c; c++) {
-          for (int64_t q = 0; q < mul; q++) a[c] += static_cast<double>(dy[c * mul + q]) * static_cast<double>(w[c * mul + q]);
-        }
-      }
-    }
-  }
-}
-
-// acc[(c - c_begin) * mul + q] += x * dy over one output row's valid columns for tap (kh, kw).
-__attribute__((always_inline)) inline void DepthwiseBackpropFilterRowBody(const ConvGeometry& g, const float* x_row,
-                                                                          const float* dy_row, int64_t kw, int64_t c_begin,
-                                                                          int64_t c_end, double* acc) {
-  const int64_t in_c = g.in_c, mul = g.channel_multiplier, out_c = g.out_c;
-  Span span = ValidOutputColumns(g, kw);
-  for (int64_t ow = span.begin; ow < span.end; ow++) {
-    const float* x = x_row + (ow * g.stride_w - g.pad_left + kw * g.dilation_w) * in_c;
-    const float* dy = dy_row + ow * out_c;
-    if (mul == 1) {
-      for (int64_t c = c_begin; c < c_end; c++) acc[c - c_begin] += static_cast<double>(x[c]) * static_cast<double>(dy[c]);
-    } else {
-      for (int64_t c = c_begin; c < c_end; c++) {
-        double xv = x[c];
-        double* a = acc + (c - c_begin) * mul;
-        const float* d = dy + c * mul;
-        for (int64_t q = 0; q < mul; q++) a[q] += xv * static_cast<double>(d[q]);
-      }
-    }
-  }
-}
-
-using ForwardRowFn = void (*)(const ConvGeometry&, const float*, const float*, float*);
-using BackpropInputRowFn = void (*)(const ConvGeometry&, const float*, const float*, double*);
-using BackpropFilterRowFn = void (*)(const ConvGeometry&, const float*, const float*, int64_t, int64_t, int64_t, double*);
-
-#define TESSERA_DEPTHWISE_VARIANTS(SUFFIX, ATTR)                                                              \
-  ATTR void DepthwiseForwardRow##SUFFIX(const ConvGeometry& g, const float* x, const float* w, float* y) {    \
-    DepthwiseForwardRowBody(g, x, w, y);                                                                     \
-  }                                                                                                          \
-  ATTR void DepthwiseBackpropInputRow##SUFFIX(const ConvGeometry& g, const float* dy, const float* w,        \
-                                              double* acc) {                                                 \
-    DepthwiseBackpropInputRowBody(g, dy, w, acc);                                                            \
-  }                                                                                                          \
-  ATTR void DepthwiseBackpropFilterRow##SUFFIX(const ConvGeometry& g, const float* x, const float* dy,       \
-                                               int64_t kw, int64_t c0, int64_t c1, double* acc) {            \
-    DepthwiseBackpropFilterRowBody(g, x, dy, kw, c0, c1, acc);                                               \
-  }
-
-TESSERA_DEPTHWISE_VARIANTS(Generic, )
-#if TESSERA_X86
-TESSERA_DEPTHWISE_VARIANTS(Avx2, TESSERA_TARGET_AVX2)
-TESSERA_DEPTHWISE_VARIANTS(Avx512, TESSERA_TARGET_AVX512)
-#endif
-#undef TESSERA_DEPTHWISE_VARIANTS
-
-struct DepthwiseKernels {
-  ForwardRowFn forward;
-  BackpropInputRowFn backprop_input;
-  BackpropFilterRowFn backprop_filter;
-};
-
-DepthwiseKernels SelectDepthwiseKernels() {
-#if TESSERA_X86
-  switch (ActiveIsa()) {
-    case Isa::kAvx512: return {DepthwiseForwardRowAvx512, DepthwiseBackpropInputRowAvx512, DepthwiseBackpropFilterRowAvx512};
-    case Isa::kAvx2: return {DepthwiseForwardRowAvx2, DepthwiseBackpropInputRowAvx2, DepthwiseBackpropFilterRowAvx2};
-    default: break;
-  }
-#endif
-  return {DepthwiseForwardRowGeneric, DepthwiseBackpropInputRowGeneric, DepthwiseBackpropFilterRowGeneric};
-}
-
-const DepthwiseKernels& Kernels() {
-  static const DepthwiseKernels kernels = SelectDepthwiseKernels();
-  return kernels;
-}
-
 }  // namespace
 
 // ---- The im2col passes -----------------------------------------------------------------------
@@ -505,95 +383,6 @@ void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
     return;
   }
   Im2ColBackpropFilter(g, x, dy, dfilter, Im2ColBlockRows(g), &Sgemm);
-}
-
-// ---- Depthwise convolution --------------------------------------------------------------------
-
-void DepthwiseConv2D(const ConvGeometry& g, const float* x, const float* filter, float* y, const Epilogue& epilogue) {
-  using namespace conv;
-  const int64_t image_rows = g.batch * g.out_h;
-  const int64_t row_size = g.out_w * g.out_c;
-  if (image_rows == 0 || row_size == 0) return;
-  ForwardRowFn row_kernel = Kernels().forward;
-  const bool finish = HasEpilogue(epilogue);
-  int64_t work = std::max<int64_t>(1, row_size * g.filter_h * g.filter_w);
-  ParallelFor(image_rows, GrainFor(work), [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; row++) {
-      int64_t n = row / g.out_h;
-      int64_t oh = row % g.out_h;
-      float* y_row = y + row * row_size;
-      std::fill(y_row, y_row + row_size, 0.0f);
-      // tfjs's per-element order: filter rows outer, filter columns inner.
-      for (int64_t kh = 0; kh < g.filter_h; kh++) {
-        int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
-        if (ih < 0 || ih >= g.in_h) continue;
-        row_kernel(g, x + (n * g.in_h + ih) * g.in_w * g.in_c, filter + kh * g.filter_w * g.out_c, y_row);
-      }
-      if (finish) FinishRows(row * g.out_w, (row + 1) * g.out_w, g.out_c, y, epilogue);
-    }
-  });
-}
-
-void DepthwiseConv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx) {
-  using namespace conv;
-  const int64_t dx_rows = g.batch * g.in_h;
-  const int64_t row_size = g.in_w * g.in_c;
-  if (dx_rows == 0 || row_size == 0) return;
-  BackpropInputRowFn row_kernel = Kernels().backprop_input;
-  int64_t work = std::max<int64_t>(1, g.out_w * g.out_c * g.filter_w);
-  ParallelFor(dx_rows, GrainFor(work), [&](int64_t begin, int64_t end) {
-    std::vector<double> acc(row_size);
-    for (int64_t r = begin; r < end; r++) {
-      int64_t n = r / g.in_h;
-      int64_t ih = r % g.in_h;
-      std::fill(acc.begin(), acc.end(), 0.0);
-      // tfjs's per-element order: output rows, then output columns, then the multiplier.
-      for (int64_t oh = 0; oh < g.out_h; oh++) {
-        int64_t t = ih + g.pad_top - oh * g.stride_h;
-        if (t < 0 || t % g.dilation_h != 0) continue;
-        int64_t kh = t / g.dilation_h;
-        if (kh >= g.filter_h) continue;
-        row_kernel(g, dy + (n * g.out_h + oh) * g.out_w * g.out_c, filter + kh * g.filter_w * g.out_c, acc.data());
-      }
-      float* dst = dx + r * row_size;
-      for (int64_t i = 0; i < row_size; i++) dst[i] = static_cast<float>(acc[i]);
-    }
-  });
-}
-
-void DepthwiseConv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter) {
-  using namespace conv;
-  const int64_t taps = g.filter_h * g.filter_w;
-  if (taps == 0 || g.out_c == 0) return;
-  BackpropFilterRowFn row_kernel = Kernels().backprop_filter;
-  // Tasks are (tap, channel slice) pairs, sliced finely enough to feed every thread even
-  // when the filter has few taps.
-  int64_t want_tasks = 4 * NumThreads();
-  int64_t slices = std::min(g.in_c, std::max<int64_t>(1, (want_tasks + taps - 1) / taps));
-  int64_t slice = (g.in_c + slices - 1) / slices;
-  slices = (g.in_c + slice - 1) / slice;
-  ParallelFor(taps * slices, 1, [&](int64_t begin, int64_t end) {
-    std::vector<double> acc(slice * g.channel_multiplier);
-    for (int64_t task = begin; task < end; task++) {
-      int64_t tap = task / slices;
-      int64_t kh = tap / g.filter_w;
-      int64_t kw = tap % g.filter_w;
-      int64_t c0 = (task % slices) * slice;
-      int64_t c1 = std::min(g.in_c, c0 + slice);
-      std::fill(acc.begin(), acc.end(), 0.0);
-      // tfjs's per-element order: batch, output rows, output columns.
-      for (int64_t n = 0; n < g.batch; n++) {
-        for (int64_t oh = 0; oh < g.out_h; oh++) {
-          int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
-          if (ih < 0 || ih >= g.in_h) continue;
-          row_kernel(g, x + (n * g.in_h + ih) * g.in_w * g.in_c, dy + (n * g.out_h + oh) * g.out_w * g.out_c, kw, c0, c1,
-                     acc.data());
-        }
-      }
-      float* dst = dfilter + tap * g.out_c + c0 * g.channel_multiplier;
-      for (int64_t i = 0; i < (c1 - c0) * g.channel_multiplier; i++) dst[i] = static_cast<float>(acc[i]);
-    }
-  });
 }
 
 }  // namespace tessera

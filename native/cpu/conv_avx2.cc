@@ -5,6 +5,8 @@
 #if TESSERA_X86
 #include <immintrin.h>
 
+#include <utility>
+
 #include "cpu/conv_kernels.h"
 
 namespace tessera {
@@ -86,7 +88,46 @@ constexpr TileShape Shape() {
 
 const TileShape kShapes[] = {Shape<6, 2>(), Shape<4, 3>(), Shape<3, 4>(), Shape<12, 1>()};
 
+// Depthwise: 4 doubles per vector; 16 registers hold the filter gradient's accumulators for
+// up to 4 taps.
+struct Vec {
+  using D = __m256d;
+  static constexpr int kLanes = 4;
+  TESSERA_TARGET_AVX2 static inline __attribute__((always_inline)) __m128i Mask32(int64_t n) {
+    return _mm_cmpgt_epi32(_mm_set1_epi32(static_cast<int>(n)), _mm_setr_epi32(0, 1, 2, 3));
+  }
+  TESSERA_TARGET_AVX2 static inline __attribute__((always_inline)) D Zero() { return _mm256_setzero_pd(); }
+  TESSERA_TARGET_AVX2 static inline __attribute__((always_inline)) D Load(const float* p, int64_t n) {
+    return _mm256_cvtps_pd(n == 4 ? _mm_loadu_ps(p) : _mm_maskload_ps(p, Mask32(n)));
+  }
+  TESSERA_TARGET_AVX2 static inline __attribute__((always_inline)) D LoadD(const double* p, int64_t n) {
+    if (n == 4) return _mm256_loadu_pd(p);
+    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)));
+  }
+  TESSERA_TARGET_AVX2 static inline __attribute__((always_inline)) void Store(float* p, int64_t n, D v) {
+    const __m128 f = _mm256_cvtpd_ps(v);
+    if (n == 4) {
+      _mm_storeu_ps(p, f);
+    } else {
+      _mm_maskstore_ps(p, Mask32(n), f);
+    }
+  }
+  TESSERA_TARGET_AVX2 static inline __attribute__((always_inline)) D Fma(D a, D b, D c) { return _mm256_fmadd_pd(a, b, c); }
+  TESSERA_TARGET_AVX2 static inline __attribute__((always_inline)) D RoundToFloat(D v) {
+    return _mm256_cvtps_pd(_mm256_cvtpd_ps(v));
+  }
+};
+
+#define TESSERA_DEPTHWISE_TARGET TESSERA_TARGET_AVX2
+#include "cpu/conv_depthwise_body.h"
+#undef TESSERA_DEPTHWISE_TARGET
+
 }  // namespace
+
+const DepthwiseKernels* Avx2Depthwise() {
+  static const DepthwiseKernels kernels = MakeDepthwise("avx2", std::make_integer_sequence<int, 4>());
+  return &kernels;
+}
 
 const TileSet* Avx2Tiles() {
   static const TileSet set{"avx2", Isa::kAvx2, 8, 8, kShapes, static_cast<int>(sizeof(kShapes) / sizeof(kShapes[0]))};
@@ -103,6 +144,7 @@ const TileSet* Avx2Tiles() {
 namespace tessera {
 namespace conv {
 const TileSet* Avx2Tiles() { return nullptr; }
+const DepthwiseKernels* Avx2Depthwise() { return nullptr; }
 }  // namespace conv
 }  // namespace tessera
 

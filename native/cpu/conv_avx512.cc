@@ -4,6 +4,8 @@
 #if TESSERA_X86
 #include <immintrin.h>
 
+#include <utility>
+
 #include "cpu/conv_kernels.h"
 
 namespace tessera {
@@ -93,7 +95,48 @@ const TileShape kShapes[] = {
     Shape<6, 4>(), Shape<14, 2>(), Shape<8, 2>(), Shape<12, 2>(), Shape<8, 3>(), Shape<4, 4>(),
 };
 
+// Depthwise: 8 doubles per vector. Floats move through ymm registers (AVX masked loads and
+// stores: the 512-bit casts of GCC 12 read an undefined register it then warns about), and
+// the zero-masked conversions stand in for the plain ones for the same reason.
+struct Vec {
+  using D = __m512d;
+  static constexpr int kLanes = 8;
+  TESSERA_TARGET_AVX512 static inline __attribute__((always_inline)) __m256i Mask32(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  TESSERA_TARGET_AVX512 static inline __attribute__((always_inline)) D Zero() { return _mm512_setzero_pd(); }
+  TESSERA_TARGET_AVX512 static inline __attribute__((always_inline)) D Load(const float* p, int64_t n) {
+    return _mm512_maskz_cvtps_pd(0xFF, n == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, Mask32(n)));
+  }
+  TESSERA_TARGET_AVX512 static inline __attribute__((always_inline)) D LoadD(const double* p, int64_t n) {
+    return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1), p);
+  }
+  TESSERA_TARGET_AVX512 static inline __attribute__((always_inline)) void Store(float* p, int64_t n, D v) {
+    const __m256 f = _mm512_maskz_cvtpd_ps(0xFF, v);
+    if (n == 8) {
+      _mm256_storeu_ps(p, f);
+    } else {
+      _mm256_maskstore_ps(p, Mask32(n), f);
+    }
+  }
+  TESSERA_TARGET_AVX512 static inline __attribute__((always_inline)) D Fma(D a, D b, D c) {
+    return _mm512_fmadd_pd(a, b, c);
+  }
+  TESSERA_TARGET_AVX512 static inline __attribute__((always_inline)) D RoundToFloat(D v) {
+    return _mm512_maskz_cvtps_pd(0xFF, _mm512_maskz_cvtpd_ps(0xFF, v));
+  }
+};
+
+#define TESSERA_DEPTHWISE_TARGET TESSERA_TARGET_AVX512
+#include "cpu/conv_depthwise_body.h"
+#undef TESSERA_DEPTHWISE_TARGET
+
 }  // namespace
+
+const DepthwiseKernels* Avx512Depthwise() {
+  static const DepthwiseKernels kernels = MakeDepthwise("avx512", std::make_integer_sequence<int, 9>());
+  return &kernels;
+}
 
 const TileSet* Avx512Tiles() {
   static const TileSet set{"avx512", Isa::kAvx512, 16, 16, kShapes, static_cast<int>(sizeof(kShapes) / sizeof(kShapes[0]))};
@@ -110,6 +153,7 @@ const TileSet* Avx512Tiles() {
 namespace tessera {
 namespace conv {
 const TileSet* Avx512Tiles() { return nullptr; }
+const DepthwiseKernels* Avx512Depthwise() { return nullptr; }
 }  // namespace conv
 }  // namespace tessera
 

@@ -122,6 +122,44 @@ void DirectBackpropFilter(const TileSet& ts, const DirectOptions& o, const ConvG
 // does not), and the pass takes filter rows as tile rows instead.
 const TileShape* ChannelRowsShape(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g);
 
+// ---- Depthwise kernels (conv_depthwise_body.h, compiled per ISA) ----------------------------
+
+constexpr int kMaxDepthwiseTaps = 9;
+
+// A term of a row kernel's sums: the input `in` floats from a pixel's own base, times the
+// double filter at `w`. The kernels take room for filter_h * filter_w * multiplier of them.
+struct DepthwiseTerm {
+  int64_t in;
+  int64_t w;
+};
+
+struct DepthwiseKernels {
+  const char* name;
+  int block;  // channels per register block
+  // y row oh (out_w x channels) of one image; `in` has input pixels `stride` floats apart
+  // holding one value per output channel; `filter` is in double, [taps][channels].
+  void (*forward_row)(const ConvGeometry& g, const float* in, int64_t stride, const double* filter, int64_t channels,
+                      int64_t oh, float* y_row, DepthwiseTerm* terms);
+  // dx row ih (in_w x channels) of one image; dy and the double filter hold `mul` planes of
+  // `channels` values per pixel (per tap).
+  void (*backprop_input_row)(const ConvGeometry& g, const float* dy, const double* filter, int64_t channels, int64_t mul,
+                             int64_t ih, float* dx_row, DepthwiseTerm* terms);
+  int max_taps;
+  // dfilter [taps][channels] at the taps listed (backprop_filter[count - 1] takes count of
+  // them) for channels [c0, c0 + count), count <= block; `in` as for forward_row.
+  void (*backprop_filter[kMaxDepthwiseTaps])(const ConvGeometry& g, const float* in, int64_t stride, const float* dy,
+                                             int64_t channels, const int64_t* tap, int64_t c0, int64_t count,
+                                             float* dfilter);
+};
+
+const DepthwiseKernels& GenericDepthwise();
+const DepthwiseKernels* Avx2Depthwise();
+const DepthwiseKernels* Avx512Depthwise();
+
+// Bias, then activation, on rows [row_begin, row_end) of the [rows, n] matrix c (global row
+// indices, for the per-element operands), as tfjs's separate kernels round them.
+void FinishRows(int64_t row_begin, int64_t row_end, int64_t n, float* c, const Epilogue& e);
+
 // ---- The im2col passes (conv.cc): the path of CPUs without tile kernels, and the lab's ----
 // baselines. They form the im2col matrix in blocks of `block_rows` output image rows.
 

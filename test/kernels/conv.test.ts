@@ -655,6 +655,35 @@ describe('depthwiseConv2d', () => {
     }
   });
 
+  it('wide layers (whole channel blocks, pixel blocks, border columns): bit for bit tfjs-backend-cpu', () => {
+    const rand = rng(1515);
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    for (let trial = 0; trial < 16; trial++) {
+      const xShape = [int(1, 2), int(4, 14), int(4, 14), pick(rand, [16, 32, 37, 64])];
+      const fShape = [int(1, 5), int(1, 5), xShape[3], trial % 4 === 3 ? 2 : 1];
+      const options: ConvOptions = { strides: int(1, 3), pad: pick(rand, ['same', 'valid', 1] as ConvPadding[]) };
+      const outShape = outShapeOf(xShape, fShape, options, true);
+      if (outShape === undefined) continue;
+      const xv = randomValues(rand, size(xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(fShape), 'float32', -1, 1);
+      const dyv = randomValues(rand, size(outShape), 'float32', -1, 1);
+      const x = array(xv, xShape);
+      const f = array(fv, fShape);
+      const dy = array(dyv, outShape);
+      const attrs = tfAttrs(options);
+      const exact = { abs: 0, rel: 0 };
+      const y = depthwiseConv2d(x, f, options);
+      expectClose(y.data, tfjsCpu('DepthwiseConv2dNative', { x: [xv, xShape], filter: [fv, fShape] }, attrs), 'float32', exact);
+      const dx = depthwiseConv2dBackpropInput(dy, f, xShape, options);
+      expectClose(dx.data, tfjsCpu('DepthwiseConv2dNativeBackpropInput', { dy: [dyv, outShape], filter: [fv, fShape] },
+        { ...attrs, inputShape: xShape }), 'float32', exact);
+      const dw = depthwiseConv2dBackpropFilter(x, dy, fShape, options);
+      expectClose(dw.data, tfjsCpu('DepthwiseConv2dNativeBackpropFilter', { x: [xv, xShape], dy: [dyv, outShape] },
+        { ...attrs, filterShape: fShape }), 'float32', exact);
+      disposeAll(x, f, dy, y, dx, dw);
+    }
+  });
+
   it('a large layer (threads) with NaN and Inf: bit for bit tfjs-backend-cpu', () => {
     const rand = rng(1414);
     const xShape = [2, 28, 28, 48];
