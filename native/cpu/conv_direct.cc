@@ -109,6 +109,17 @@ void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry
   const bool merge_taps = g.dilation_w == 1;
   const std::vector<float> zeros(std::max<int64_t>(g.filter_w * g.in_c, 1), 0.0f);
   const int64_t tap_row = g.filter_w * g.in_c;
+  const int64_t window_h = (g.filter_h - 1) * g.dilation_h + 1, window_w = (g.filter_w - 1) * g.dilation_w + 1;
+  // Segments of a tile inside the image: offsets from a pixel's window corner, filter rows.
+  std::vector<int64_t> interior_in, interior_b;
+  for (int64_t kh = 0; kh < g.filter_h; kh++) {
+    for (int64_t kw = 0; kw < (merge_taps ? 1 : g.filter_w); kw++) {
+      interior_in.push_back((kh * g.dilation_h * g.in_w + kw * g.dilation_w) * g.in_c);
+      interior_b.push_back((kh * g.filter_w + kw) * g.in_c * g.out_c);
+    }
+  }
+  const int64_t interior_segs = static_cast<int64_t>(interior_in.size());
+  const int64_t interior_len = merge_taps ? tap_row : g.in_c;
   const int64_t tile_macs = rows * taps * g.in_c * g.out_c;
   ParallelFor(tiles, std::max<int64_t>(1, kMinChunkMacs / std::max<int64_t>(tile_macs, 1)), [&](int64_t t0, int64_t t1) {
     thread_local std::unique_ptr<const float*[]> table_buffer;
@@ -134,10 +145,34 @@ void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry
         p0 = tile * rows;
         count = std::min(rows, pixels - p0);
       }
-      // Rows past the end repeat the last pixel: readable, never stored.
+      int64_t nseg = 0;
+      bool placed = false;
+      const int64_t ow_first = p0 % g.out_w;
+      if (count == rows && ow_first + rows <= g.out_w) {
+        // One output row: the pixels' windows are stride_w columns apart. Inside the image
+        // they take the segments of any interior tile, moved to the first window.
+        const int64_t oh = (p0 / g.out_w) % g.out_h, n = p0 / (g.out_w * g.out_h);
+        const int64_t ih = oh * g.stride_h - g.pad_top;
+        const int64_t iw = ow_first * g.stride_w - g.pad_left;
+        if (ih >= 0 && ih + window_h <= g.in_h && iw >= 0 && iw + (rows - 1) * g.stride_w + window_w <= g.in_w) {
+          const float* corner = x + ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
+          const int64_t step = g.stride_w * g.in_c;
+          for (int64_t s = 0; s < interior_segs; s++) {
+            const float** a = table + s * rows;
+            const float* first = corner + interior_in[s];
+            for (int64_t i = 0; i < rows; i++) a[i] = first + i * step;
+            seg_b[s] = interior_b[s];
+            segs[s] = Segment{a, nullptr, interior_len};
+          }
+          nseg = interior_segs;
+          placed = true;
+        }
+      }
+      // Anywhere else: each pixel on its own, zeros where it reads padding. Rows past the end
+      // repeat the last pixel: readable, never stored.
       bool whole_rows = merge_taps;
-      {
-        int64_t ow = p0 % g.out_w, oh = (p0 / g.out_w) % g.out_h, n = p0 / (g.out_w * g.out_h);
+      if (!placed) {
+        int64_t ow = ow_first, oh = (p0 / g.out_w) % g.out_h, n = p0 / (g.out_w * g.out_h);
         for (int64_t i = 0; i < rows; i++) {
           if (i > 0 && i < count && ++ow == g.out_w) {
             ow = 0;
@@ -152,8 +187,7 @@ void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry
           whole_rows = whole_rows && iw0[i] >= 0 && iw0[i] + g.filter_w <= g.in_w;
         }
       }
-      int64_t nseg = 0;
-      for (int64_t kh = 0; kh < g.filter_h; kh++) {
+      for (int64_t kh = 0; kh < g.filter_h && !placed; kh++) {
         bool any_row = false;
         for (int64_t i = 0; i < rows; i++) {
           const int64_t ih = ih0[i] + kh * g.dilation_h;
