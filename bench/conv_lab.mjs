@@ -9,7 +9,7 @@
 // A variant may carry overrides after '@', joined by '+': RxC pins the direct tile, cN the
 // pixels per backprop-filter block, bN the image rows per im2col block, r1 / r2 forward tiles
 // across output rows / inside one, m1 / m2 backprop-filter tile rows over filter rows / output
-// channels. The columns run in
+// channels, i1 / i2 backprop input by the transposed forward / the scatter. The columns run in
 // rounds (each once per round), so that load from elsewhere on the machine spreads evenly;
 // --stat min reports the best round instead of the median (closer to an idle machine's
 // figure when other work shares the cores).
@@ -84,16 +84,17 @@ const filled = (s) => {
 };
 
 const variants = native.convLabVariants('forward');
-// [variant, [tileRows, tileCols, chunkPixels, blockRows, rowTiles, filterMode], label]
+// [variant, [tileRows, tileCols, chunkPixels, blockRows, rowTiles, filterMode, inputMode], label]
 const columns = option('--variants', variants.map((_, i) => i).filter((i) => i > 1).join(',')).split(',').map((spec) => {
   const [v, overrides = ''] = spec.split('@');
-  const o = [0, 0, 0, 0, 0, 0];
+  const o = [0, 0, 0, 0, 0, 0, 0];
   for (const part of overrides.split('+').filter(Boolean)) {
     if (part.includes('x')) [o[0], o[1]] = part.split('x').map(Number);
     else if (part[0] === 'c') o[2] = Number(part.slice(1));
     else if (part[0] === 'b') o[3] = Number(part.slice(1));
     else if (part[0] === 'r') o[4] = Number(part.slice(1));
     else if (part[0] === 'm') o[5] = Number(part.slice(1));
+    else if (part[0] === 'i') o[6] = Number(part.slice(1));
     else throw new Error(`unknown override ${part}`);
   }
   const label = `${v} ${variants[Number(v)]?.name ?? '?'}${overrides ? '@' + overrides : ''}`;

@@ -160,7 +160,7 @@ export interface NativeAddon {
   /**
    * One variant of the convolution lab (native/cpu/conv_lab.h): a, b, out are (x, filter, y),
    * (dy, filter, dx) or (x, dy, dfilter) by pass; options [tileRows, tileCols, chunkPixels,
-   * blockRows, rowTiles, filterMode] (0: the engine's choice). False where it does not apply.
+   * blockRows, rowTiles, filterMode, inputMode] (0: the engine's choice). False where it does not apply.
    */
   convLab(pass: 'forward' | 'input' | 'filter', variant: number, xShape: ShapeArg, filterShape: ShapeArg, geometry: ShapeArg,
     a: Float32Array, b: Float32Array, out: Float32Array, options: number[]): boolean;

@@ -218,7 +218,7 @@ ConvPass ParsePass(const std::string& name, const char* op) {
 }
 
 // convLab(pass, variant, xShape, filterShape, geometry, a, b, out, [tileRows, tileCols,
-// chunkPixels, blockRows, rowTiles, filterMode]): one lab variant (see native/cpu/conv_lab.h); a, b and out are
+// chunkPixels, blockRows, rowTiles, filterMode, inputMode]): one lab variant (see native/cpu/conv_lab.h); a, b and out are
 // (x, filter, y), (dy, filter, dx) or (x, dy, dfilter) by pass. Returns whether it applied.
 Napi::Value convLab(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
@@ -239,9 +239,9 @@ Napi::Value convLab(const Napi::CallbackInfo& info) {
     TensorArg b = GetFloatTensor(info, 6, op, "b", *s[1]);
     TensorArg out = GetFloatTensor(info, 7, op, "out", *s[2]);
     std::vector<int64_t> o = GetIntArray(info, 8, op, "options");
-    if (o.size() != 6 || *std::min_element(o.begin(), o.end()) < 0) {
+    if (o.size() != 7 || *std::min_element(o.begin(), o.end()) < 0) {
       ThrowArgError(op, "options",
-                    "6 non-negative integers [tileRows, tileCols, chunkPixels, blockRows, rowTiles, filterMode]",
+                    "7 non-negative integers [tileRows, tileCols, chunkPixels, blockRows, rowTiles, filterMode, inputMode]",
                     std::to_string(o.size()) + " values");
     }
     ConvLabOptions options;
@@ -251,6 +251,7 @@ Napi::Value convLab(const Napi::CallbackInfo& info) {
     options.block_rows = o[3];
     options.row_tiles = static_cast<int>(o[4]);
     options.filter_mode = static_cast<int>(o[5]);
+    options.input_mode = static_cast<int>(o[6]);
     bool applied = ConvLab(pass, static_cast<int>(variant), g, a.as<float>(), b.as<float>(), out.as<float>(), options);
     return Napi::Boolean::New(info.Env(), applied);
   });

@@ -35,20 +35,6 @@ float* Scratch(int64_t floats) {
 
 int64_t GrainFor(int64_t work_per_item) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, work_per_item)); }
 
-bool AllFinite(const float* p, int64_t n) {
-  // x * 0 is 0 for finite x and NaN otherwise; independent lanes let the compiler vectorize
-  // the pass (one sum would be a serial chain: float addition may not be reassociated).
-  constexpr int64_t kLanes = 16;
-  float probe[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int64_t j = 0; j < kLanes; j++) probe[j] += p[i + j] * 0.0f;
-  }
-  for (; i < n; i++) probe[0] += p[i] * 0.0f;
-  float total = 0.0f;
-  for (float v : probe) total += v;
-  return total == 0.0f;
-}
 
 // Rows of output images (units of out_w pixels) per im2col block of `floats_per_pixel`.
 int64_t BlockImageRows(const ConvGeometry& g, int64_t floats_per_pixel) {
@@ -298,6 +284,21 @@ void Im2ColBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
   }
 }
 
+bool AllFinite(const float* p, int64_t n) {
+  // x * 0 is 0 for finite x and NaN otherwise; independent lanes let the compiler vectorize
+  // the pass (one sum would be a serial chain: float addition may not be reassociated).
+  constexpr int64_t kLanes = 16;
+  float probe[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int64_t j = 0; j < kLanes; j++) probe[j] += p[i + j] * 0.0f;
+  }
+  for (; i < n; i++) probe[0] += p[i] * 0.0f;
+  float total = 0.0f;
+  for (float v : probe) total += v;
+  return total == 0.0f;
+}
+
 bool IsPointwise(const ConvGeometry& g) {
   return g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
          g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
@@ -348,12 +349,9 @@ void Conv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* fi
     ParallelFor(dx_size, kParallelGrain, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
     return;
   }
-  // The direct pass multiplies the padding around dy (zeros) by the filter: only for a finite
-  // filter is that the nothing tfjs adds there. It wants enough input channels (its tile
-  // columns) to fill its vectors.
+  // The direct passes want input channels enough to fill the vectors of their tiles.
   const TileSet* tiles = ActiveTiles();
-  if (tiles != nullptr && DirectBackpropInputFits(g) && g.in_c >= kDirectMinColumns &&
-      (!ReadsPadding(TransposedGeometry(g)) || AllFinite(filter, k * g.out_c))) {
+  if (tiles != nullptr && g.in_c >= kDirectMinColumns) {
     DirectBackpropInput(*tiles, DirectOptions(), g, dy, filter, dx);
     return;
   }

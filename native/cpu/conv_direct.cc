@@ -29,6 +29,9 @@ namespace {
 
 // Multiply-adds per parallel chunk below which a second thread costs more than it saves.
 constexpr int64_t kMinChunkMacs = int64_t{1} << 17;
+// The most work the transposed forward may add (dx pixels over dy pixels) before the backprop
+// input scatters instead (whose adds into dx cost about a tenth of a tile's time).
+constexpr double kTransposedForwardExtra = 1.1;
 // Output pixels per block of the backprop-filter reduction (its inputs then take some tens
 // of KiB per tile row, so a block's x and dy stay in L2 while every tile passes over them).
 constexpr int64_t kFilterChunkPixels = 256;
@@ -228,8 +231,6 @@ void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry
   });
 }
 
-bool DirectBackpropInputFits(const ConvGeometry& g) { return g.stride_h == 1 && g.stride_w == 1; }
-
 ConvGeometry TransposedGeometry(const ConvGeometry& g) {
   // dx is the stride-1 forward of dy with the filter flipped in both taps and transposed in
   // its channels: dx[ih] sums dy[ih + pad - kh * d] * w[kh], which is the forward at the
@@ -246,10 +247,11 @@ ConvGeometry TransposedGeometry(const ConvGeometry& g) {
   return t;
 }
 
-void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
-                         const float* filter, float* dx) {
-  if (!DirectBackpropInputFits(g)) throw Error("conv: the direct backprop input takes stride 1 only");
-  const ConvGeometry t = TransposedGeometry(g);
+namespace {
+
+// The transposed forward: the flipped, channel-transposed filter over dy.
+void BackpropInputByForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
+                            const float* filter, float* dx) {
   const int64_t taps = g.filter_h * g.filter_w;
   thread_local std::unique_ptr<float[]> flipped_buffer;
   thread_local int64_t flipped_capacity = 0;
@@ -264,7 +266,120 @@ void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGe
                   }
                 }
               });
-  DirectForward(ts, o, t, dy, flipped, dx, Epilogue());
+  DirectForward(ts, o, TransposedGeometry(g), dy, flipped, dx, Epilogue());
+}
+
+// The product of dy with the transposed filter, tile by tile, each tile added straight into
+// dx where its columns (tap, input channel) put it: col2im without the col matrix. A tile is
+// `rows` output pixels times a panel of (tap, input channel) columns; the terms that land in
+// padding are formed and dropped, so no product tfjs skips reaches dx. Threads take bands of
+// output rows, the even bands and then the odd ones: bands are tall enough that two of the
+// same parity never add to the same input row.
+void BackpropInputByScatter(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
+                            const float* filter, float* dx) {
+  const int64_t taps = g.filter_h * g.filter_w;
+  const int64_t k = taps * g.in_c;
+  const int64_t image_rows = g.batch * g.out_h;
+  const int64_t dx_size = g.batch * g.in_h * g.in_w * g.in_c;
+  ParallelFor(dx_size, 1 << 16, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
+  if (image_rows == 0 || g.out_w == 0 || k == 0 || g.out_c == 0) return;
+  const TileShape& shape = PickShape(ts, o, std::min(k, g.in_c));
+  const int64_t rows = shape.rows;
+  thread_local std::unique_ptr<float[]> transposed_buffer;
+  thread_local int64_t transposed_capacity = 0;
+  float* wt = ThreadScratch(transposed_buffer, transposed_capacity, k * g.out_c);
+  ParallelFor(g.out_c, std::max<int64_t>(1, (int64_t{1} << 14) / k), [&](int64_t begin, int64_t end) {
+    for (int64_t oc = begin; oc < end; oc++) {
+      for (int64_t r = 0; r < k; r++) wt[oc * k + r] = filter[r * g.out_c + oc];
+    }
+  });
+  // Band height: (KH - 1) * d < (band + 1) * stride keeps same-parity bands apart.
+  const int64_t min_band = std::max<int64_t>(1, (g.filter_h - 1) * g.dilation_h / g.stride_h);
+  const int64_t wanted = 4 * NumThreads();
+  const int64_t band = std::max(min_band, image_rows / std::max<int64_t>(1, 2 * wanted));
+  const int64_t bands = (image_rows + band - 1) / band;
+  const int64_t pixel_macs = k * g.out_c;
+  for (int parity = 0; parity < 2; parity++) {
+    const int64_t count = (bands - parity + 1) / 2;
+    ParallelFor(count, std::max<int64_t>(1, kMinChunkMacs / std::max<int64_t>(1, band * g.out_w * pixel_macs)),
+                [&](int64_t b0, int64_t b1) {
+      std::vector<const float*> table(rows);
+      std::vector<float> tile(rows * shape.cols);
+      std::vector<int64_t> ih0(rows), iw0(rows);
+      std::vector<float*> corner(rows);
+      for (int64_t b = b0; b < b1; b++) {
+        const int64_t r0 = (2 * b + parity) * band, r1 = std::min(image_rows, r0 + band);
+        const int64_t p_end = r1 * g.out_w;
+        for (int64_t p0 = r0 * g.out_w; p0 < p_end; p0 += rows) {
+          const int64_t count_rows = std::min(rows, p_end - p0);
+          for (int64_t i = 0; i < rows; i++) {
+            const int64_t p = p0 + std::min(i, count_rows - 1);
+            table[i] = dy + p * g.out_c;
+            const int64_t row = p / g.out_w;
+            ih0[i] = (row % g.out_h) * g.stride_h - g.pad_top;
+            iw0[i] = (p % g.out_w) * g.stride_w - g.pad_left;
+            corner[i] = dx + (row / g.out_h) * g.in_h * g.in_w * g.in_c;
+          }
+          const bool one_row = (p0 % g.out_w) + count_rows <= g.out_w;
+          for (int64_t k0 = 0; k0 < k; k0 += shape.cols) {
+            const int64_t cols = std::min<int64_t>(shape.cols, k - k0);
+            const Segment seg{table.data(), wt + k0, g.out_c};
+            // A panel inside one tap whose pixels all land inside the image, one output row
+            // apart: the kernel adds it to dx in place, its rows stride_w pixels apart.
+            const int64_t tap = k0 / g.in_c, ic = k0 % g.in_c;
+            if (one_row && ic + cols <= g.in_c) {
+              const int64_t ih = ih0[0] + (tap / g.filter_w) * g.dilation_h;
+              const int64_t iw = iw0[0] + (tap % g.filter_w) * g.dilation_w;
+              if (ih >= 0 && ih < g.in_h && iw >= 0 && iw + (count_rows - 1) * g.stride_w < g.in_w) {
+                shape.kernel(1, &seg, 1, k, corner[0] + (ih * g.in_w + iw) * g.in_c + ic, g.stride_w * g.in_c, count_rows,
+                             cols, true);
+                continue;
+              }
+            }
+            shape.kernel(1, &seg, 1, k, tile.data(), shape.cols, count_rows, cols, false);
+            // Each tap the panel covers, added where each pixel reads it.
+            for (int64_t c = 0; c < cols;) {
+              const int64_t tap = (k0 + c) / g.in_c, ic = (k0 + c) % g.in_c;
+              const int64_t span = std::min(cols - c, g.in_c - ic);
+              const int64_t dh = (tap / g.filter_w) * g.dilation_h, dw = (tap % g.filter_w) * g.dilation_w;
+              for (int64_t i = 0; i < count_rows; i++) {
+                const int64_t ih = ih0[i] + dh, iw = iw0[i] + dw;
+                if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) continue;
+                float* __restrict dst = corner[i] + (ih * g.in_w + iw) * g.in_c + ic;
+                const float* __restrict src = tile.data() + i * shape.cols + c;
+                for (int64_t j = 0; j < span; j++) dst[j] += src[j];
+              }
+              c += span;
+            }
+          }
+        }
+      }
+    });
+  }
+}
+
+}  // namespace
+
+bool TransposedForwardFits(const ConvGeometry& g) { return g.stride_h == 1 && g.stride_w == 1; }
+
+void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
+                         const float* filter, float* dx) {
+  if (o.input_mode == 1 && !TransposedForwardFits(g)) throw Error("conv: the transposed forward takes stride 1 only");
+  bool by_forward = o.input_mode == 1;
+  if (o.input_mode == 0 && TransposedForwardFits(g)) {
+    // The transposed forward multiplies the padding around dy (zeros) by the filter: only for
+    // a finite filter is that the nothing tfjs adds there. And it forms every product of dx's
+    // pixels with every tap, padding included: worth it while that adds little to the work.
+    const ConvGeometry t = TransposedGeometry(g);
+    const double extra = static_cast<double>(g.in_h * g.in_w) / std::max<int64_t>(1, g.out_h * g.out_w);
+    by_forward = extra <= kTransposedForwardExtra &&
+                 (!ReadsPadding(t) || AllFinite(filter, g.filter_h * g.filter_w * g.in_c * g.out_c));
+  }
+  if (by_forward) {
+    BackpropInputByForward(ts, o, g, dy, filter, dx);
+  } else {
+    BackpropInputByScatter(ts, o, g, dy, filter, dx);
+  }
 }
 
 bool DirectBackpropFilterFits(const ConvGeometry& g) { return true; }

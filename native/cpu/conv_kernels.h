@@ -102,6 +102,7 @@ struct DirectOptions {
   int64_t chunk_pixels = 0;  // backprop filter: output pixels per block of the reduction
   int row_tiles = 0;         // forward: 1 tiles run across output rows, 2 tiles stay inside one
   int filter_mode = 0;       // backprop filter: 1 tile rows are filter rows, 2 output channels
+  int input_mode = 0;        // backprop input: 1 the transposed forward, 2 the scatter
 };
 
 // The direct passes on a tile set. Callers check the geometry first (DirectForwardFits and
@@ -109,8 +110,10 @@ struct DirectOptions {
 bool DirectForwardFits(const ConvGeometry& g);
 void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
                    const float* filter, float* y, const Epilogue& epilogue);
-bool DirectBackpropInputFits(const ConvGeometry& g);
-// The forward geometry the direct backprop input runs (stride 1 only): dy as its input.
+// The backprop input runs the transposed forward (stride 1 only; dy as its input) where it
+// adds little work and the filter is finite or no padding is read, else the scatter (any
+// geometry, any values).
+bool TransposedForwardFits(const ConvGeometry& g);
 ConvGeometry TransposedGeometry(const ConvGeometry& g);
 void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
                          const float* filter, float* dx);
@@ -183,6 +186,8 @@ void Im2ColBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
 
 // A 1x1 filter over every input position in order: the input already is the im2col matrix.
 bool IsPointwise(const ConvGeometry& g);
+// No Inf or NaN among the n values.
+bool AllFinite(const float* p, int64_t n);
 
 }  // namespace conv
 }  // namespace tessera

@@ -109,6 +109,7 @@ bool ConvLab(ConvPass pass, int variant, const ConvGeometry& g, const float* a, 
   direct.chunk_pixels = options.chunk_pixels;
   direct.row_tiles = options.row_tiles;
   direct.filter_mode = options.filter_mode;
+  direct.input_mode = options.input_mode;
   const int64_t pixels = g.batch * g.out_h * g.out_w;
   switch (variant) {
     case kNaive:
@@ -137,7 +138,7 @@ bool ConvLab(ConvPass pass, int variant, const ConvGeometry& g, const float* a, 
       const conv::TileSet& ts = *TilesOf(variant);
       if (pass == ConvPass::kForward) conv::DirectForward(ts, direct, g, a, b, out, Epilogue());
       if (pass == ConvPass::kBackpropInput) {
-        if (!conv::DirectBackpropInputFits(g)) return false;
+        if (direct.input_mode == 1 && !conv::TransposedForwardFits(g)) return false;
         conv::DirectBackpropInput(ts, direct, g, a, b, out);
       }
       if (pass == ConvPass::kBackpropFilter) {

@@ -25,7 +25,8 @@ std::vector<ConvLabVariant> ConvLabVariants(ConvPass pass);
 // Overrides of the engine's choices (zero keeps them): the direct tile (rows x columns), the
 // pixels per block of the backprop-filter reduction, the image rows per im2col block, and
 // whether forward tiles run across output rows (1) or stay inside one (2), whether the
-// backprop filter's tile rows are filter rows (1) or output channels (2).
+// backprop filter's tile rows are filter rows (1) or output channels (2), whether the
+// backprop input runs the transposed forward (1) or the scatter (2).
 struct ConvLabOptions {
   int tile_rows = 0;
   int tile_cols = 0;
@@ -33,12 +34,13 @@ struct ConvLabOptions {
   int64_t block_rows = 0;
   int row_tiles = 0;
   int filter_mode = 0;
+  int input_mode = 0;
 };
 
 // One pass with one variant: forward (a = x, b = filter, out = y), backprop input (a = dy,
 // b = filter, out = dx) or backprop filter (a = x, b = dy, out = dfilter). Returns false where
 // the variant does not apply to the geometry (the pointwise path on a non-1x1 filter, the
-// direct backprop input on strides, a pinned channel-rows tile that does not divide out_c);
+// transposed forward on strides, a pinned channel-rows tile that does not divide out_c);
 // throws for an unknown or unavailable variant or a tile the set does not have.
 bool ConvLab(ConvPass pass, int variant, const ConvGeometry& g, const float* a, const float* b, float* out,
              const ConvLabOptions& options);

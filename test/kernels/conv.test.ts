@@ -386,12 +386,13 @@ describe('conv lab', () => {
 
   /** The lab options each variant runs with: its defaults, and for the direct ones every tile and mode. */
   function optionSets(pass: Pass, name: string, tiles: string[]): number[][] {
-    const sets = [[0, 0, 0, 0, 0, 0]];
-    if (name === 'im2col-blocked') sets.push([0, 0, 0, 1, 0, 0]);
+    const sets = [[0, 0, 0, 0, 0, 0, 0]];
+    if (name === 'im2col-blocked') sets.push([0, 0, 0, 1, 0, 0, 0]);
     for (const tile of tiles) {
       const [r, c] = tile.split('x').map(Number);
-      if (pass === 'filter') sets.push([r, c, 16, 0, 0, 1], [r, c, 0, 0, 0, 2]);
-      else sets.push([r, c, 0, 0, 1, 0], [r, c, 0, 0, 2, 0]);
+      if (pass === 'filter') sets.push([r, c, 16, 0, 0, 1, 0], [r, c, 0, 0, 0, 2, 0]);
+      else if (pass === 'input') sets.push([r, c, 0, 0, 1, 0, 1], [r, c, 0, 0, 2, 0, 1], [r, c, 0, 0, 0, 0, 2]);
+      else sets.push([r, c, 0, 0, 1, 0, 0], [r, c, 0, 0, 2, 0, 0]);
     }
     return sets;
   }
@@ -428,8 +429,9 @@ describe('conv lab', () => {
             const pointwise = c.filterShape[0] === 1 && c.filterShape[1] === 1 && sameArray(c.xShape, [...c.outShape.slice(0, 3), c.xShape[3]]) &&
               !strided && geometry[4] === 0 && geometry[5] === 0;
             const channelRowsMissing = pass === 'filter' && options[5] === 2 && c.filterShape[3] % options[0] !== 0;
+            const transposedOnStrides = pass === 'input' && options[6] === 1 && strided;
             const expected = variant.name === 'pointwise-gemm' ? pointwise
-              : variant.name.startsWith('direct') ? !(pass === 'input' && strided) && !channelRowsMissing : true;
+              : variant.name.startsWith('direct') ? !transposedOnStrides && !channelRowsMissing : true;
             expect(applied, `${pass} ${variant.name} [${options}] applies`).toBe(expected);
             if (applied) expectClose(out, ref, 'float32', tol);
           }
@@ -453,8 +455,8 @@ describe('conv lab', () => {
         native.convLabVariants(pass).forEach((variant, v) => {
           if (!variant.available) return;
           const out = new Float32Array(size(outShape)).fill(NaN);
-          const applied = native.convLab(pass, v, c.xShape, c.filterShape, geometry, a, b, out, [0, 0, 0, 0, 0, 0]);
-          expect(applied).toBe(!(variant.name === 'pointwise-gemm' && strides > 1) && !(variant.name.startsWith('direct') && pass === 'input' && strides > 1));
+          const applied = native.convLab(pass, v, c.xShape, c.filterShape, geometry, a, b, out, [0, 0, 0, 0, 0, 0, 0]);
+          expect(applied).toBe(!(variant.name === 'pointwise-gemm' && strides > 1));
           if (applied) expectClose(out, ref, 'float32', tolerance(reduction));
         });
       }
@@ -473,7 +475,7 @@ describe('conv lab', () => {
       const ref = reference(pass, c, geometry, x, w, dy);
       native.convLabVariants(pass).forEach((variant, v) => {
         if (!variant.available || !variant.name.startsWith('direct')) return;
-        for (const options of [[0, 0, 0, 0, 0, 0], [0, 0, 40, 0, 0, 1], [0, 0, 40, 0, 0, 2]]) {
+        for (const options of [[0, 0, 0, 0, 0, 0, 0], [0, 0, 40, 0, 0, 1, 1], [0, 0, 40, 0, 0, 2, 2]]) {
           const out = new Float32Array(size(outShape)).fill(NaN);
           expect(native.convLab(pass, v, c.xShape, c.filterShape, geometry, a, b, out, options)).toBe(true);
           expectClose(out, ref, 'float32', tolerance(reduction));
@@ -487,10 +489,10 @@ describe('conv lab', () => {
     const x = new Float32Array(2 * 2 * 3);
     const w = new Float32Array(3 * 4);
     const y = new Float32Array(2 * 2 * 4);
-    expect(() => native.convLab('forward', 99, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [0, 0, 0, 0, 0, 0])).toThrow('convLab: no variant 99');
+    expect(() => native.convLab('forward', 99, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [0, 0, 0, 0, 0, 0, 0])).toThrow('convLab: no variant 99');
     const direct = native.convLabVariants('forward').findIndex((v) => v.available && v.name.startsWith('direct'));
-    expect(() => native.convLab('forward', direct, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [5, 7, 0, 0, 0, 0])).toThrow('tile of 5x7');
-    expect(() => native.convLab('sideways' as never, 0, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [0, 0, 0, 0, 0, 0]))
+    expect(() => native.convLab('forward', direct, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [5, 7, 0, 0, 0, 0, 0])).toThrow('tile of 5x7');
+    expect(() => native.convLab('sideways' as never, 0, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [0, 0, 0, 0, 0, 0, 0]))
       .toThrow("convLab: expected one of forward, input, filter for pass but got 'sideways'");
   });
 });
