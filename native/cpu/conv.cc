@@ -368,16 +368,18 @@ void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
     std::fill(dfilter, dfilter + size, 0.0f);
     return;
   }
+  const TileSet* tiles = ActiveTiles();
+  if (tiles != nullptr &&
+      (!DirectBackpropFilterReadsZeros(*tiles, DirectOptions(), g) || AllFinite(dy, pixels * g.out_c))) {
+    DirectBackpropFilter(*tiles, DirectOptions(), g, x, dy, dfilter);
+    return;
+  }
   if (IsPointwise(g)) {
     Sgemm(true, false, g.in_c, g.out_c, pixels, x, g.in_c, dy, g.out_c, dfilter, g.out_c);
     return;
   }
   if (ReadsPadding(g) && !AllFinite(dy, pixels * g.out_c)) {
     BackpropFilterByTaps(g, x, dy, dfilter);
-    return;
-  }
-  if (const TileSet* tiles = ActiveTiles()) {
-    DirectBackpropFilter(*tiles, DirectOptions(), g, x, dy, dfilter);
     return;
   }
   Im2ColBackpropFilter(g, x, dy, dfilter, Im2ColBlockRows(g), &Sgemm);

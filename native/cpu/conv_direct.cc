@@ -578,6 +578,24 @@ void ChannelRowsPass(const TileShape& shape, const Partials& split, const ConvGe
 
 }  // namespace
 
+namespace {
+
+// The channel-rows tile the pass runs, or nullptr for filter rows.
+const TileShape* ChannelRowsChoice(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g) {
+  const TileShape* channel_rows = o.filter_mode == 1 ? nullptr : ChannelRowsShape(ts, o, g);
+  if (o.filter_mode == 2 && channel_rows == nullptr) {
+    throw Error("conv: no tile with rows dividing " + std::to_string(g.out_c) + " output channels");
+  }
+  // Output channels as rows want input channels enough to fill the vectors of a tile.
+  return channel_rows != nullptr && (o.filter_mode == 2 || g.in_c >= channel_rows->cols / 2) ? channel_rows : nullptr;
+}
+
+}  // namespace
+
+bool DirectBackpropFilterReadsZeros(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g) {
+  return ChannelRowsChoice(ts, o, g) == nullptr && g.in_c % PickShape(ts, o, g.out_c).rows != 0 && ReadsPadding(g);
+}
+
 void DirectBackpropFilter(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
                           const float* dy, float* dfilter) {
   const int64_t size = g.filter_h * g.filter_w * g.in_c * g.out_c;
@@ -587,12 +605,7 @@ void DirectBackpropFilter(const TileSet& ts, const DirectOptions& o, const ConvG
     return;
   }
   const Partials split = SplitReduction(g, o);
-  // Output channels as rows want input channels enough to fill the vectors of a tile.
-  const TileShape* channel_rows = o.filter_mode == 1 ? nullptr : ChannelRowsShape(ts, o, g);
-  if (o.filter_mode == 2 && channel_rows == nullptr) {
-    throw Error("conv: no tile with rows dividing " + std::to_string(g.out_c) + " output channels");
-  }
-  if (channel_rows != nullptr && (o.filter_mode == 2 || g.in_c >= channel_rows->cols / 2)) {
+  if (const TileShape* channel_rows = ChannelRowsChoice(ts, o, g)) {
     ChannelRowsPass(*channel_rows, split, g, x, dy, dfilter);
     return;
   }

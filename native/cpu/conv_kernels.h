@@ -124,6 +124,9 @@ void DirectBackpropFilter(const TileSet& ts, const DirectOptions& o, const ConvG
 // tile's rows read dy across its channels): nullptr where no tile fits (or the pinned one
 // does not), and the pass takes filter rows as tile rows instead.
 const TileShape* ChannelRowsShape(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g);
+// Whether the backprop filter multiplies zeros for the padding (tiles spanning taps over a
+// zero-padded copy of x): a product tfjs never forms, NaN where dy is not finite.
+bool DirectBackpropFilterReadsZeros(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g);
 
 // ---- Depthwise kernels (conv_depthwise_body.h, compiled per ISA) ----------------------------
 
