@@ -349,9 +349,10 @@ void Conv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* fi
     ParallelFor(dx_size, kParallelGrain, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
     return;
   }
-  // The direct passes want input channels enough to fill the vectors of their tiles.
+  // The direct passes want input channels enough to fill the vectors of their tiles, and
+  // pixels enough to repay laying the filter out transposed (Sgemm packs it on the fly).
   const TileSet* tiles = ActiveTiles();
-  if (tiles != nullptr && g.in_c >= kDirectMinColumns) {
+  if (tiles != nullptr && g.in_c >= kDirectMinColumns && g.batch * g.in_h * g.in_w >= kDirectInputMinPixels) {
     DirectBackpropInput(*tiles, DirectOptions(), g, dy, filter, dx);
     return;
   }

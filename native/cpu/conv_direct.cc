@@ -29,6 +29,13 @@ namespace {
 
 // Multiply-adds per parallel chunk below which a second thread costs more than it saves.
 constexpr int64_t kMinChunkMacs = int64_t{1} << 17;
+// Floats of one column panel of the filter that a batch of forward tiles streams together:
+// 384 KiB, so that it stays in L2 beside the tiles' inputs.
+constexpr int64_t kFilterBlockFloats = int64_t{96} << 10;
+// Output pixels from which the backprop filter takes output channels as tile rows.
+constexpr int64_t kChannelRowsMinPixels = 512;
+// Forward tiles laid out at once, then run filter block by filter block.
+constexpr int64_t kTileBatch = 32;
 // The most work the transposed forward may add (dx pixels over dy pixels) before the backprop
 // input scatters instead (whose adds into dx cost about a tenth of a tile's time).
 constexpr double kTransposedForwardExtra = 1.1;
@@ -45,6 +52,30 @@ T* ThreadScratch(std::unique_ptr<T[]>& buffer, int64_t& capacity, int64_t count)
     capacity = count;
   }
   return buffer.get();
+}
+
+// dst[c * ldd + r] (= or +=) src[r * lds + c] for r < rows, c < cols: in square blocks, so
+// that both sides move through whole cache lines; threaded over blocks of rows.
+void Transpose(const float* src, int64_t rows, int64_t cols, int64_t lds, float* dst, int64_t ldd, bool add) {
+  constexpr int64_t kBlock = 32;
+  const int64_t blocks = (rows + kBlock - 1) / kBlock;
+  ParallelFor(blocks, std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, kBlock * cols)),
+              [&](int64_t b0, int64_t b1) {
+                for (int64_t r0 = b0 * kBlock; r0 < std::min(rows, b1 * kBlock); r0 += kBlock) {
+                  const int64_t r1 = std::min(rows, r0 + kBlock);
+                  for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+                    const int64_t c1 = std::min(cols, c0 + kBlock);
+                    for (int64_t c = c0; c < c1; c++) {
+                      float* d = dst + c * ldd;
+                      if (add) {
+                        for (int64_t r = r0; r < r1; r++) d[r] += src[r * lds + c];
+                      } else {
+                        for (int64_t r = r0; r < r1; r++) d[r] = src[r * lds + c];
+                      }
+                    }
+                  }
+                }
+              });
 }
 
 // Whether tiles confined to output rows waste less than they save: they leave out the
@@ -124,108 +155,152 @@ void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry
   const int64_t interior_segs = static_cast<int64_t>(interior_in.size());
   const int64_t interior_len = merge_taps ? tap_row : g.in_c;
   const int64_t tile_macs = rows * taps * g.in_c * g.out_c;
+  // The filter rows one pass over a batch of tiles reads, a block of whole filter rows (so
+  // that no segment is split) whose panel of columns stays in L2 while the tiles go by.
+  const int64_t k = taps * g.in_c;
+  const int64_t block_rows =
+      std::max<int64_t>(1, kFilterBlockFloats / std::max<int64_t>(1, tap_row * shape.cols)) * tap_row;
+  const int64_t blocks = (k + block_rows - 1) / block_rows;
   ParallelFor(tiles, std::max<int64_t>(1, kMinChunkMacs / std::max<int64_t>(tile_macs, 1)), [&](int64_t t0, int64_t t1) {
+    const int64_t batch = std::min<int64_t>(kTileBatch, t1 - t0);
     thread_local std::unique_ptr<const float*[]> table_buffer;
     thread_local std::unique_ptr<const float*[]> base_buffer;
     thread_local std::unique_ptr<Segment[]> segment_buffer;
     thread_local std::unique_ptr<int64_t[]> offset_buffer;
     thread_local int64_t table_capacity = 0, base_capacity = 0, segment_capacity = 0, offset_capacity = 0;
-    const float** table = ThreadScratch(table_buffer, table_capacity, taps * rows);
+    const float** tables = ThreadScratch(table_buffer, table_capacity, batch * taps * rows);
     const float** base = ThreadScratch(base_buffer, base_capacity, 2 * rows);
     const float** zero_rows = base + rows;
-    Segment* segs = ThreadScratch(segment_buffer, segment_capacity, taps);
-    int64_t* seg_b = ThreadScratch(offset_buffer, offset_capacity, taps);
+    Segment* all_segs = ThreadScratch(segment_buffer, segment_capacity, batch * taps);
+    int64_t* all_b = ThreadScratch(offset_buffer, offset_capacity, batch * (taps + 3));
+    int64_t* tile_p0 = all_b + batch * taps;
+    int64_t* tile_count = tile_p0 + batch;
+    int64_t* tile_nseg = tile_count + batch;
     int64_t ih0[kMaxTileRows], iw0[kMaxTileRows];
     const float* image[kMaxTileRows];
     for (int64_t i = 0; i < rows; i++) zero_rows[i] = zeros.data();
-    for (int64_t tile = t0; tile < t1; tile++) {
-      int64_t p0, count;
-      if (row_tiles) {
-        const int64_t ow0 = (tile % tiles_per_row) * rows;
-        p0 = (tile / tiles_per_row) * g.out_w + ow0;
-        count = std::min(rows, g.out_w - ow0);
-      } else {
-        p0 = tile * rows;
-        count = std::min(rows, pixels - p0);
-      }
-      int64_t nseg = 0;
-      bool placed = false;
-      const int64_t ow_first = p0 % g.out_w;
-      if (count == rows && ow_first + rows <= g.out_w) {
-        // One output row: the pixels' windows are stride_w columns apart. Inside the image
-        // they take the segments of any interior tile, moved to the first window.
-        const int64_t oh = (p0 / g.out_w) % g.out_h, n = p0 / (g.out_w * g.out_h);
-        const int64_t ih = oh * g.stride_h - g.pad_top;
-        const int64_t iw = ow_first * g.stride_w - g.pad_left;
-        if (ih >= 0 && ih + window_h <= g.in_h && iw >= 0 && iw + (rows - 1) * g.stride_w + window_w <= g.in_w) {
-          const float* corner = x + ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
-          const int64_t step = g.stride_w * g.in_c;
-          for (int64_t s = 0; s < interior_segs; s++) {
-            const float** a = table + s * rows;
-            const float* first = corner + interior_in[s];
-            for (int64_t i = 0; i < rows; i++) a[i] = first + i * step;
-            seg_b[s] = interior_b[s];
-            segs[s] = Segment{a, nullptr, interior_len};
-          }
-          nseg = interior_segs;
-          placed = true;
+    for (int64_t first_tile = t0; first_tile < t1; first_tile += batch) {
+      const int64_t batch_tiles = std::min(batch, t1 - first_tile);
+      for (int64_t bt = 0; bt < batch_tiles; bt++) {
+        const int64_t tile = first_tile + bt;
+        const float** table = tables + bt * taps * rows;
+        Segment* segs = all_segs + bt * taps;
+        int64_t* seg_b = all_b + bt * taps;
+        int64_t p0, count;
+        if (row_tiles) {
+          const int64_t ow0 = (tile % tiles_per_row) * rows;
+          p0 = (tile / tiles_per_row) * g.out_w + ow0;
+          count = std::min(rows, g.out_w - ow0);
+        } else {
+          p0 = tile * rows;
+          count = std::min(rows, pixels - p0);
         }
-      }
-      // Anywhere else: each pixel on its own, zeros where it reads padding. Rows past the end
-      // repeat the last pixel: readable, never stored.
-      bool whole_rows = merge_taps;
-      if (!placed) {
-        int64_t ow = ow_first, oh = (p0 / g.out_w) % g.out_h, n = p0 / (g.out_w * g.out_h);
-        for (int64_t i = 0; i < rows; i++) {
-          if (i > 0 && i < count && ++ow == g.out_w) {
-            ow = 0;
-            if (++oh == g.out_h) {
-              oh = 0;
-              n++;
+        tile_p0[bt] = p0;
+        tile_count[bt] = count;
+        int64_t nseg = 0;
+        bool placed = false;
+        const int64_t ow_first = p0 % g.out_w;
+        if (count == rows && ow_first + rows <= g.out_w) {
+          // One output row: the pixels' windows are stride_w columns apart. Inside the image
+          // they take the segments of any interior tile, moved to the first window.
+          const int64_t oh = (p0 / g.out_w) % g.out_h, n = p0 / (g.out_w * g.out_h);
+          const int64_t ih = oh * g.stride_h - g.pad_top;
+          const int64_t iw = ow_first * g.stride_w - g.pad_left;
+          if (ih >= 0 && ih + window_h <= g.in_h && iw >= 0 && iw + (rows - 1) * g.stride_w + window_w <= g.in_w) {
+            const float* corner = x + ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
+            const int64_t step = g.stride_w * g.in_c;
+            for (int64_t s = 0; s < interior_segs; s++) {
+              const float** a = table + s * rows;
+              const float* first = corner + interior_in[s];
+              for (int64_t i = 0; i < rows; i++) a[i] = first + i * step;
+              seg_b[s] = interior_b[s];
+              segs[s] = Segment{a, nullptr, interior_len};
             }
+            nseg = interior_segs;
+            placed = true;
           }
-          ih0[i] = oh * g.stride_h - g.pad_top;
-          iw0[i] = ow * g.stride_w - g.pad_left;
-          image[i] = x + n * g.in_h * g.in_w * g.in_c;
-          whole_rows = whole_rows && iw0[i] >= 0 && iw0[i] + g.filter_w <= g.in_w;
         }
-      }
-      for (int64_t kh = 0; kh < g.filter_h && !placed; kh++) {
-        bool any_row = false;
-        for (int64_t i = 0; i < rows; i++) {
-          const int64_t ih = ih0[i] + kh * g.dilation_h;
-          const bool inside = ih >= 0 && ih < g.in_h;
-          base[i] = inside ? image[i] + ih * g.in_w * g.in_c : nullptr;
-          any_row = any_row || (inside && i < count);
-        }
-        if (!any_row) continue;
-        if (whole_rows) {
-          const float** a = table + nseg * rows;
-          for (int64_t i = 0; i < rows; i++) a[i] = base[i] ? base[i] + iw0[i] * g.in_c : zero_rows[i];
-          seg_b[nseg] = kh * tap_row * g.out_c;
-          segs[nseg++] = Segment{a, nullptr, tap_row};
-          continue;
-        }
-        for (int64_t kw = 0; kw < g.filter_w; kw++) {
-          const float** a = table + nseg * rows;
-          bool any = false;
+        // Anywhere else: each pixel on its own, zeros where it reads padding. Rows past the
+        // end repeat the last pixel: readable, never stored.
+        bool whole_rows = merge_taps;
+        if (!placed) {
+          int64_t ow = ow_first, oh = (p0 / g.out_w) % g.out_h, n = p0 / (g.out_w * g.out_h);
           for (int64_t i = 0; i < rows; i++) {
-            const int64_t iw = iw0[i] + kw * g.dilation_w;
-            const bool inside = base[i] != nullptr && iw >= 0 && iw < g.in_w;
-            a[i] = inside ? base[i] + iw * g.in_c : zero_rows[i];
-            any = any || (inside && i < count);
+            if (i > 0 && i < count && ++ow == g.out_w) {
+              ow = 0;
+              if (++oh == g.out_h) {
+                oh = 0;
+                n++;
+              }
+            }
+            ih0[i] = oh * g.stride_h - g.pad_top;
+            iw0[i] = ow * g.stride_w - g.pad_left;
+            image[i] = x + n * g.in_h * g.in_w * g.in_c;
+            whole_rows = whole_rows && iw0[i] >= 0 && iw0[i] + g.filter_w <= g.in_w;
           }
-          if (!any) continue;
-          seg_b[nseg] = (kh * g.filter_w + kw) * g.in_c * g.out_c;
-          segs[nseg++] = Segment{a, nullptr, g.in_c};
         }
+        for (int64_t kh = 0; kh < g.filter_h && !placed; kh++) {
+          bool any_row = false;
+          for (int64_t i = 0; i < rows; i++) {
+            const int64_t ih = ih0[i] + kh * g.dilation_h;
+            const bool inside = ih >= 0 && ih < g.in_h;
+            base[i] = inside ? image[i] + ih * g.in_w * g.in_c : nullptr;
+            any_row = any_row || (inside && i < count);
+          }
+          if (!any_row) continue;
+          if (whole_rows) {
+            const float** a = table + nseg * rows;
+            for (int64_t i = 0; i < rows; i++) a[i] = base[i] ? base[i] + iw0[i] * g.in_c : zero_rows[i];
+            seg_b[nseg] = kh * tap_row * g.out_c;
+            segs[nseg++] = Segment{a, nullptr, tap_row};
+            continue;
+          }
+          for (int64_t kw = 0; kw < g.filter_w; kw++) {
+            const float** a = table + nseg * rows;
+            bool any = false;
+            for (int64_t i = 0; i < rows; i++) {
+              const int64_t iw = iw0[i] + kw * g.dilation_w;
+              const bool inside = base[i] != nullptr && iw >= 0 && iw < g.in_w;
+              a[i] = inside ? base[i] + iw * g.in_c : zero_rows[i];
+              any = any || (inside && i < count);
+            }
+            if (!any) continue;
+            seg_b[nseg] = (kh * g.filter_w + kw) * g.in_c * g.out_c;
+            segs[nseg++] = Segment{a, nullptr, g.in_c};
+          }
+        }
+        tile_nseg[bt] = nseg;
       }
       for (int64_t oc0 = 0; oc0 < g.out_c; oc0 += shape.cols) {
         const int64_t cols = std::min<int64_t>(shape.cols, g.out_c - oc0);
-        for (int64_t s = 0; s < nseg; s++) segs[s].b = filter + seg_b[s] + oc0;
-        float* c = y + p0 * g.out_c + oc0;
-        shape.kernel(nseg, segs, 1, g.out_c, c, g.out_c, count, cols, false);
-        if (finish) ks.epilogue(epilogue, g.out_c, c, g.out_c, p0, oc0, count, cols);
+        for (int64_t bt = 0; bt < batch_tiles; bt++) {
+          Segment* segs = all_segs + bt * taps;
+          const int64_t* seg_b = all_b + bt * taps;
+          for (int64_t s = 0; s < tile_nseg[bt]; s++) segs[s].b = filter + seg_b[s] + oc0;
+        }
+        // Filter block by filter block, every tile of the batch: a tile's segments run in
+        // filter order, so each block takes the next run of them.
+        int64_t next[kTileBatch] = {};
+        for (int64_t blk = 0; blk < blocks; blk++) {
+          const int64_t end_b = (blk + 1) * block_rows * g.out_c;
+          for (int64_t bt = 0; bt < batch_tiles; bt++) {
+            const int64_t* seg_b = all_b + bt * taps;
+            int64_t s1 = next[bt];
+            while (s1 < tile_nseg[bt] && seg_b[s1] < end_b) s1++;
+            const bool last = blk + 1 == blocks;
+            if (s1 == next[bt] && !(last && next[bt] == 0)) continue;
+            float* c = y + tile_p0[bt] * g.out_c + oc0;
+            shape.kernel(s1 - next[bt], all_segs + bt * taps + next[bt], 1, g.out_c, c, g.out_c, tile_count[bt], cols,
+                         next[bt] > 0);
+            next[bt] = s1;
+          }
+        }
+        if (finish) {
+          for (int64_t bt = 0; bt < batch_tiles; bt++) {
+            ks.epilogue(epilogue, g.out_c, y + tile_p0[bt] * g.out_c + oc0, g.out_c, tile_p0[bt], oc0, tile_count[bt],
+                        cols);
+          }
+        }
       }
     }
   });
@@ -256,16 +331,10 @@ void BackpropInputByForward(const TileSet& ts, const DirectOptions& o, const Con
   thread_local std::unique_ptr<float[]> flipped_buffer;
   thread_local int64_t flipped_capacity = 0;
   float* flipped = ThreadScratch(flipped_buffer, flipped_capacity, std::max<int64_t>(1, taps * g.in_c * g.out_c));
-  ParallelFor(taps, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, g.in_c * g.out_c)),
-              [&](int64_t begin, int64_t end) {
-                for (int64_t tap = begin; tap < end; tap++) {
-                  const float* src = filter + (taps - 1 - tap) * g.in_c * g.out_c;
-                  float* dst = flipped + tap * g.in_c * g.out_c;
-                  for (int64_t ic = 0; ic < g.in_c; ic++) {
-                    for (int64_t oc = 0; oc < g.out_c; oc++) dst[oc * g.in_c + ic] = src[ic * g.out_c + oc];
-                  }
-                }
-              });
+  for (int64_t tap = 0; tap < taps; tap++) {
+    Transpose(filter + (taps - 1 - tap) * g.in_c * g.out_c, g.in_c, g.out_c, g.out_c, flipped + tap * g.in_c * g.out_c,
+              g.in_c, false);
+  }
   DirectForward(ts, o, TransposedGeometry(g), dy, flipped, dx, Epilogue());
 }
 
@@ -288,11 +357,7 @@ void BackpropInputByScatter(const TileSet& ts, const DirectOptions& o, const Con
   thread_local std::unique_ptr<float[]> transposed_buffer;
   thread_local int64_t transposed_capacity = 0;
   float* wt = ThreadScratch(transposed_buffer, transposed_capacity, k * g.out_c);
-  ParallelFor(g.out_c, std::max<int64_t>(1, (int64_t{1} << 14) / k), [&](int64_t begin, int64_t end) {
-    for (int64_t oc = begin; oc < end; oc++) {
-      for (int64_t r = 0; r < k; r++) wt[oc * k + r] = filter[r * g.out_c + oc];
-    }
-  });
+  Transpose(filter, k, g.out_c, g.out_c, wt, k, false);
   // Band height: (KH - 1) * d < (band + 1) * stride keeps same-parity bands apart.
   const int64_t min_band = std::max<int64_t>(1, (g.filter_h - 1) * g.dilation_h / g.stride_h);
   const int64_t wanted = 4 * NumThreads();
@@ -455,10 +520,12 @@ void FilterRowsPass(const TileShape& shape, const Partials& split, const ConvGeo
     row_kh[r] = tap / g.filter_w;
     row_delta[r] = (row_kh[r] * pg.dilation_h * pg.in_w + (tap % g.filter_w) * pg.dilation_w) * g.in_c + ic;
   }
-  std::vector<float> partials((split.parts - 1) * size);
+  thread_local std::unique_ptr<float[]> partials_buffer;
+  thread_local int64_t partials_capacity = 0;
+  float* partials = ThreadScratch(partials_buffer, partials_capacity, std::max<int64_t>(1, (split.parts - 1) * size));
   ParallelFor(split.parts, 1, [&](int64_t part0, int64_t part1) {
     for (int64_t part = part0; part < part1; part++) {
-      float* out = part == 0 ? dfilter : partials.data() + (part - 1) * size;
+      float* out = part == 0 ? dfilter : partials + (part - 1) * size;
       const int64_t c0 = part * split.chunks / split.parts, c1 = (part + 1) * split.chunks / split.parts;
       std::vector<const float*> table(split.chunk_rows * rows);
       std::vector<Segment> segs(split.chunk_rows);
@@ -504,7 +571,7 @@ void FilterRowsPass(const TileShape& shape, const Partials& split, const ConvGeo
   if (split.parts > 1) {
     ParallelFor(size, 1 << 14, [&](int64_t begin, int64_t end) {
       for (int64_t p = 1; p < split.parts; p++) {
-        const float* partial = partials.data() + (p - 1) * size;
+        const float* partial = partials + (p - 1) * size;
         for (int64_t i = begin; i < end; i++) dfilter[i] += partial[i];
       }
     });
@@ -522,10 +589,12 @@ void ChannelRowsPass(const TileShape& shape, const Partials& split, const ConvGe
   const int64_t size = k * g.out_c;
   const int64_t image_rows = g.batch * g.out_h;
   const int64_t rows = shape.rows;
-  std::vector<float> transposed(split.parts * size);
+  thread_local std::unique_ptr<float[]> transposed_buffer;
+  thread_local int64_t transposed_capacity = 0;
+  float* transposed = ThreadScratch(transposed_buffer, transposed_capacity, split.parts * size);
   ParallelFor(split.parts, 1, [&](int64_t part0, int64_t part1) {
     for (int64_t part = part0; part < part1; part++) {
-      float* out = transposed.data() + part * size;
+      float* out = transposed + part * size;
       const int64_t c0 = part * split.chunks / split.parts, c1 = (part + 1) * split.chunks / split.parts;
       std::vector<Stream> segs(split.chunk_rows);
       std::vector<int64_t> seg_dy(split.chunk_rows), seg_x(split.chunk_rows);
@@ -563,17 +632,7 @@ void ChannelRowsPass(const TileShape& shape, const Partials& split, const ConvGe
       if (c0 == c1) std::fill(out, out + size, 0.0f);
     }
   });
-  ParallelFor(k, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, g.out_c * split.parts)),
-              [&](int64_t begin, int64_t end) {
-                for (int64_t kr = begin; kr < end; kr++) {
-                  float* dst = dfilter + kr * g.out_c;
-                  for (int64_t oc = 0; oc < g.out_c; oc++) dst[oc] = transposed[oc * k + kr];
-                  for (int64_t p = 1; p < split.parts; p++) {
-                    const float* partial = transposed.data() + p * size;
-                    for (int64_t oc = 0; oc < g.out_c; oc++) dst[oc] += partial[oc * k + kr];
-                  }
-                }
-              });
+  for (int64_t p = 0; p < split.parts; p++) Transpose(transposed + p * size, g.out_c, k, k, dfilter, g.out_c, p > 0);
 }
 
 }  // namespace
@@ -586,8 +645,13 @@ const TileShape* ChannelRowsChoice(const TileSet& ts, const DirectOptions& o, co
   if (o.filter_mode == 2 && channel_rows == nullptr) {
     throw Error("conv: no tile with rows dividing " + std::to_string(g.out_c) + " output channels");
   }
-  // Output channels as rows want input channels enough to fill the vectors of a tile.
-  return channel_rows != nullptr && (o.filter_mode == 2 || g.in_c >= channel_rows->cols / 2) ? channel_rows : nullptr;
+  // Output channels as rows want input channels enough to fill the vectors of a tile, and a
+  // reduction long enough to repay summing a transposed gradient (measured: from about 500
+  // output pixels on).
+  if (o.filter_mode == 2) return channel_rows;
+  const bool pays = g.in_c >= (channel_rows ? channel_rows->cols / 2 : 0) &&
+                    g.batch * g.out_h * g.out_w >= kChannelRowsMinPixels;
+  return channel_rows != nullptr && pays ? channel_rows : nullptr;
 }
 
 }  // namespace

@@ -94,6 +94,10 @@ const TileSet* ActiveTiles();
 // Tile columns (output channels of the pass) below which the engine keeps to im2col: a
 // narrower product leaves most of each vector empty.
 constexpr int64_t kDirectMinColumns = 8;
+// Input pixels below which the backprop input keeps to im2col: its direct passes lay out the
+// whole filter transposed first, which deep layers of few pixels do not repay (measured on
+// 1x7x7x512 -> 512 and 1x14x14x256 -> 256, 3x3: the Sgemm path was faster).
+constexpr int64_t kDirectInputMinPixels = 256;
 
 // How the lab pins a tile (zero: the engine's choice).
 struct DirectOptions {
