@@ -571,7 +571,11 @@ describe('conv2d engine on wide layers (the direct tiles)', () => {
       const dw2 = conv2dBackpropFilter(x, dyFinite, fShape, { pad });
       const dw2Ref = conv2dBackpropFilterRef(x, dyFinite, fShape, { pad });
       expectClose(dw2.data, dw2Ref.data, 'float32', tolerance(84));
-      disposeAll(x, f, dy, y, dx, dw, fFinite, dyFinite, y2, y2Ref, dw2, dw2Ref);
+      // A finite filter with the non-finite dy: the transposed forward where the geometry takes it.
+      const dx2 = conv2dBackpropInput(dy, fFinite, xShape, { pad });
+      expectClose(dx2.data, tfjsCpu('Conv2DBackpropInput', { dy: [dyv, outShape], filter: [[...fFinite.data], fShape] },
+        { ...attrs, inputShape: xShape }), 'float32', tolerance(288));
+      disposeAll(x, f, dy, y, dx, dw, fFinite, dyFinite, y2, y2Ref, dw2, dw2Ref, dx2);
     }
   });
 });
