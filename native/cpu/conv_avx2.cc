@@ -47,9 +47,11 @@ TESSERA_TARGET_AVX2 inline __attribute__((always_inline)) void Reduce(int64_t se
   }
 }
 
-template <int kRows, int kVecs, bool kContiguous, typename Seg>
-TESSERA_TARGET_AVX2 void Tile(int64_t segments, const Seg* seg, int64_t a_step, int64_t b_step, float* c,
-                              int64_t ldc, int64_t rows, int64_t cols, bool accumulate) {
+// The tile, stored to rows ldc apart from c, or (kRowPointers) added into c_rows[i].
+template <int kRows, int kVecs, bool kContiguous, bool kRowPointers, typename Seg>
+TESSERA_TARGET_AVX2 inline __attribute__((always_inline)) void TileBody(
+    int64_t segments, const Seg* seg, int64_t a_step, int64_t b_step, float* c, float* const* c_rows, int64_t ldc,
+    int64_t rows, int64_t cols, bool accumulate) {
   __m256i masks[kVecs];
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 #pragma GCC unroll 4
@@ -71,7 +73,7 @@ TESSERA_TARGET_AVX2 void Tile(int64_t segments, const Seg* seg, int64_t a_step, 
 #pragma GCC unroll 16
   for (int i = 0; i < kRows; i++) {
     if (i >= rows) break;
-    float* crow = c + i * ldc;
+    float* crow = kRowPointers ? c_rows[i] : c + i * ldc;
 #pragma GCC unroll 4
     for (int v = 0; v < kVecs; v++) {
       __m256 r = acc[i][v];
@@ -81,9 +83,22 @@ TESSERA_TARGET_AVX2 void Tile(int64_t segments, const Seg* seg, int64_t a_step, 
   }
 }
 
+template <int kRows, int kVecs, bool kContiguous, typename Seg>
+TESSERA_TARGET_AVX2 void Tile(int64_t segments, const Seg* seg, int64_t a_step, int64_t b_step, float* c,
+                              int64_t ldc, int64_t rows, int64_t cols, bool accumulate) {
+  TileBody<kRows, kVecs, kContiguous, false>(segments, seg, a_step, b_step, c, nullptr, ldc, rows, cols, accumulate);
+}
+
+template <int kRows, int kVecs>
+TESSERA_TARGET_AVX2 void Scatter(int64_t segments, const Segment* seg, int64_t a_step, int64_t b_step,
+                                 float* const* c_rows, int64_t rows, int64_t cols) {
+  TileBody<kRows, kVecs, false, true>(segments, seg, a_step, b_step, nullptr, c_rows, 0, rows, cols, true);
+}
+
 template <int kRows, int kVecs>
 constexpr TileShape Shape() {
-  return {kRows, 8 * kVecs, &Tile<kRows, kVecs, false, Segment>, &Tile<kRows, kVecs, true, Stream>};
+  return {kRows, 8 * kVecs, &Tile<kRows, kVecs, false, Segment>, &Tile<kRows, kVecs, true, Stream>,
+          &Scatter<kRows, kVecs>};
 }
 
 const TileShape kShapes[] = {Shape<6, 2>(), Shape<4, 3>(), Shape<3, 4>(), Shape<12, 1>()};

@@ -51,9 +51,11 @@ TESSERA_TARGET_AVX512 inline __attribute__((always_inline)) void Reduce(int64_t 
   }
 }
 
-template <int kRows, int kVecs, bool kContiguous, typename Seg>
-TESSERA_TARGET_AVX512 void Tile(int64_t segments, const Seg* seg, int64_t a_step, int64_t b_step, float* c,
-                                int64_t ldc, int64_t rows, int64_t cols, bool accumulate) {
+// The tile, stored to rows ldc apart from c, or (kRowPointers) added into c_rows[i].
+template <int kRows, int kVecs, bool kContiguous, bool kRowPointers, typename Seg>
+TESSERA_TARGET_AVX512 inline __attribute__((always_inline)) void TileBody(
+    int64_t segments, const Seg* seg, int64_t a_step, int64_t b_step, float* c, float* const* c_rows, int64_t ldc,
+    int64_t rows, int64_t cols, bool accumulate) {
   __mmask16 masks[kVecs];
 #pragma GCC unroll 4
   for (int v = 0; v < kVecs; v++) {
@@ -74,7 +76,7 @@ TESSERA_TARGET_AVX512 void Tile(int64_t segments, const Seg* seg, int64_t a_step
 #pragma GCC unroll 32
   for (int i = 0; i < kRows; i++) {
     if (i >= rows) break;
-    float* crow = c + i * ldc;
+    float* crow = kRowPointers ? c_rows[i] : c + i * ldc;
 #pragma GCC unroll 4
     for (int v = 0; v < kVecs; v++) {
       __m512 r = acc[i][v];
@@ -84,9 +86,22 @@ TESSERA_TARGET_AVX512 void Tile(int64_t segments, const Seg* seg, int64_t a_step
   }
 }
 
+template <int kRows, int kVecs, bool kContiguous, typename Seg>
+TESSERA_TARGET_AVX512 void Tile(int64_t segments, const Seg* seg, int64_t a_step, int64_t b_step, float* c,
+                                int64_t ldc, int64_t rows, int64_t cols, bool accumulate) {
+  TileBody<kRows, kVecs, kContiguous, false>(segments, seg, a_step, b_step, c, nullptr, ldc, rows, cols, accumulate);
+}
+
+template <int kRows, int kVecs>
+TESSERA_TARGET_AVX512 void Scatter(int64_t segments, const Segment* seg, int64_t a_step, int64_t b_step,
+                                   float* const* c_rows, int64_t rows, int64_t cols) {
+  TileBody<kRows, kVecs, false, true>(segments, seg, a_step, b_step, nullptr, c_rows, 0, rows, cols, true);
+}
+
 template <int kRows, int kVecs>
 constexpr TileShape Shape() {
-  return {kRows, 16 * kVecs, &Tile<kRows, kVecs, false, Segment>, &Tile<kRows, kVecs, true, Stream>};
+  return {kRows, 16 * kVecs, &Tile<kRows, kVecs, false, Segment>, &Tile<kRows, kVecs, true, Stream>,
+          &Scatter<kRows, kVecs>};
 }
 
 // By preference: 6 x 64 and 14 x 32 measured best (24 and 28 accumulators; 6 x 64 keeps all

@@ -338,10 +338,10 @@ void BackpropInputByForward(const TileSet& ts, const DirectOptions& o, const Con
   DirectForward(ts, o, TransposedGeometry(g), dy, flipped, dx, Epilogue());
 }
 
-// The product of dy with the transposed filter, tile by tile, each tile added straight into
-// dx where its columns (tap, input channel) put it: col2im without the col matrix. A tile is
-// `rows` output pixels times a panel of (tap, input channel) columns; the terms that land in
-// padding are formed and dropped, so no product tfjs skips reaches dx. Threads take bands of
+// The product of dy with the transposed filter, tile by tile, each tile row added by the
+// kernel straight into dx where its pixel reads the tile's tap: col2im without the col matrix.
+// A tile is `rows` output pixels times a panel of (tap, input channel) columns; the terms that
+// land in padding are formed and dropped, so no product tfjs skips reaches dx. Threads take bands of
 // output rows, the even bands and then the odd ones: bands are tall enough that two of the
 // same parity never add to the same input row.
 void BackpropInputByScatter(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
@@ -371,7 +371,8 @@ void BackpropInputByScatter(const TileSet& ts, const DirectOptions& o, const Con
       std::vector<const float*> table(rows);
       std::vector<float> tile(rows * shape.cols);
       std::vector<int64_t> ih0(rows), iw0(rows);
-      std::vector<float*> corner(rows);
+      std::vector<float*> corner(rows), places(rows);
+      std::vector<float> junk(shape.cols);
       for (int64_t b = b0; b < b1; b++) {
         const int64_t r0 = (2 * b + parity) * band, r1 = std::min(image_rows, r0 + band);
         const int64_t p_end = r1 * g.out_w;
@@ -385,24 +386,24 @@ void BackpropInputByScatter(const TileSet& ts, const DirectOptions& o, const Con
             iw0[i] = (p % g.out_w) * g.stride_w - g.pad_left;
             corner[i] = dx + (row / g.out_h) * g.in_h * g.in_w * g.in_c;
           }
-          const bool one_row = (p0 % g.out_w) + count_rows <= g.out_w;
           for (int64_t k0 = 0; k0 < k; k0 += shape.cols) {
             const int64_t cols = std::min<int64_t>(shape.cols, k - k0);
             const Segment seg{table.data(), wt + k0, g.out_c};
-            // A panel inside one tap whose pixels all land inside the image, one output row
-            // apart: the kernel adds it to dx in place, its rows stride_w pixels apart.
-            const int64_t tap = k0 / g.in_c, ic = k0 % g.in_c;
-            if (one_row && ic + cols <= g.in_c) {
-              const int64_t ih = ih0[0] + (tap / g.filter_w) * g.dilation_h;
-              const int64_t iw = iw0[0] + (tap % g.filter_w) * g.dilation_w;
-              if (ih >= 0 && ih < g.in_h && iw >= 0 && iw + (count_rows - 1) * g.stride_w < g.in_w) {
-                shape.kernel(1, &seg, 1, k, corner[0] + (ih * g.in_w + iw) * g.in_c + ic, g.stride_w * g.in_c, count_rows,
-                             cols, true);
-                continue;
+            // A panel inside one tap: the kernel adds each row where its pixel reads the tap,
+            // the rows reading padding into a row of its own that nothing reads.
+            const int64_t panel_tap = k0 / g.in_c, panel_ic = k0 % g.in_c;
+            if (panel_ic + cols <= g.in_c) {
+              const int64_t dh = (panel_tap / g.filter_w) * g.dilation_h, dw = (panel_tap % g.filter_w) * g.dilation_w;
+              for (int64_t i = 0; i < count_rows; i++) {
+                const int64_t ih = ih0[i] + dh, iw = iw0[i] + dw;
+                const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+                places[i] = inside ? corner[i] + (ih * g.in_w + iw) * g.in_c + panel_ic : junk.data();
               }
+              shape.scatter(1, &seg, 1, k, places.data(), count_rows, cols);
+              continue;
             }
+            // Panels across taps (few input channels) go through a tile buffer.
             shape.kernel(1, &seg, 1, k, tile.data(), shape.cols, count_rows, cols, false);
-            // Each tap the panel covers, added where each pixel reads it.
             for (int64_t c = 0; c < cols;) {
               const int64_t tap = (k0 + c) / g.in_c, ic = (k0 + c) % g.in_c;
               const int64_t span = std::min(cols - c, g.in_c - ic);

@@ -66,6 +66,9 @@ using TileKernel = void (*)(int64_t segments, const Segment* seg, int64_t a_step
                             int64_t rows, int64_t cols, bool accumulate);
 using StreamKernel = void (*)(int64_t segments, const Stream* seg, int64_t a_step, int64_t b_step, float* c,
                               int64_t ldc, int64_t rows, int64_t cols, bool accumulate);
+// The segment kernel adding tile row i into c_rows[i] (rows < the kernel's height).
+using ScatterKernel = void (*)(int64_t segments, const Segment* seg, int64_t a_step, int64_t b_step,
+                               float* const* c_rows, int64_t rows, int64_t cols);
 
 // The tallest tile any set has.
 constexpr int kMaxTileRows = 32;
@@ -75,6 +78,7 @@ struct TileShape {
   int cols;  // output channels per tile
   TileKernel kernel;
   StreamKernel stream;
+  ScatterKernel scatter;
 };
 
 // The tile kernels of an ISA: `shapes` by preference; nullptr where the ISA is not compiled in.
