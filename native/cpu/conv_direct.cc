@@ -14,6 +14,7 @@
 // output pixels, each summing into its own copy of the filter gradient, in blocks of output
 // rows small enough that their inputs stay in L2 across all tiles.
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -468,12 +469,41 @@ struct Partials {
 
 Partials SplitReduction(const ConvGeometry& g, const DirectOptions& o) {
   const int64_t image_rows = g.batch * g.out_h;
-  const int64_t chunk_rows = std::max<int64_t>(1, (o.chunk_pixels > 0 ? o.chunk_pixels : kFilterChunkPixels) / g.out_w);
-  const int64_t chunks = (image_rows + chunk_rows - 1) / chunk_rows;
+  const int64_t wanted_rows = std::max<int64_t>(1, (o.chunk_pixels > 0 ? o.chunk_pixels : kFilterChunkPixels) / g.out_w);
   const int64_t macs = image_rows * g.out_w * g.filter_h * g.filter_w * g.in_c * g.out_c;
   const int64_t parts = std::max<int64_t>(
-      1, std::min<int64_t>({static_cast<int64_t>(NumThreads()), chunks, macs / std::max<int64_t>(1, kMinChunkMacs * 8)}));
-  return {parts, chunks, chunk_rows};
+      1, std::min<int64_t>({static_cast<int64_t>(NumThreads()), (image_rows + wanted_rows - 1) / wanted_rows,
+                            macs / std::max<int64_t>(1, kMinChunkMacs * 8)}));
+  // Chunks of about the wanted size, as many for every part.
+  const int64_t per_part = (image_rows + parts * wanted_rows - 1) / (parts * wanted_rows);
+  const int64_t chunk_rows = (image_rows + parts * per_part - 1) / (parts * per_part);
+  return {parts, (image_rows + chunk_rows - 1) / chunk_rows, chunk_rows};
+}
+
+// The reduction's chunks spread over the pool as threads come free (one slowed by other work
+// on the machine leaves more to the others), each thread summing into a buffer of its own,
+// claimed with its first chunk: body(chunk, buffer, first), first while the buffer holds
+// nothing yet. Returns the number of buffers claimed, from 0 on.
+template <typename Body>
+int64_t ChunksAcrossThreads(const Partials& split, Body body) {
+  static std::atomic<uint64_t> calls{0};
+  const uint64_t call = calls.fetch_add(1) + 1;
+  std::atomic<int64_t> claimed{0};
+  ParallelFor(split.chunks, split.parts > 1 ? 1 : split.chunks, [&](int64_t c0, int64_t c1) {
+    thread_local uint64_t seen = 0;
+    thread_local int64_t buffer = 0;
+    thread_local bool written = false;
+    if (seen != call) {
+      seen = call;
+      buffer = claimed.fetch_add(1);
+      written = false;
+    }
+    for (int64_t chunk = c0; chunk < c1; chunk++) {
+      body(chunk, buffer, !written);
+      written = true;
+    }
+  });
+  return claimed.load();
 }
 
 // Filter rows as tile rows (the layout of dfilter itself): tiles of consecutive (tap, in
@@ -523,55 +553,52 @@ void FilterRowsPass(const TileShape& shape, const Partials& split, const ConvGeo
   }
   thread_local std::unique_ptr<float[]> partials_buffer;
   thread_local int64_t partials_capacity = 0;
-  float* partials = ThreadScratch(partials_buffer, partials_capacity, std::max<int64_t>(1, (split.parts - 1) * size));
-  ParallelFor(split.parts, 1, [&](int64_t part0, int64_t part1) {
-    for (int64_t part = part0; part < part1; part++) {
-      float* out = part == 0 ? dfilter : partials + (part - 1) * size;
-      const int64_t c0 = part * split.chunks / split.parts, c1 = (part + 1) * split.chunks / split.parts;
-      std::vector<const float*> table(split.chunk_rows * rows);
-      std::vector<Segment> segs(split.chunk_rows);
-      std::vector<int64_t> seg_dy(split.chunk_rows);
-      for (int64_t chunk = c0; chunk < c1; chunk++) {
-        const int64_t r0 = chunk * split.chunk_rows, r1 = std::min(image_rows, r0 + split.chunk_rows);
-        const bool first = chunk == c0;
-        for (int64_t kt = 0; kt < k_tiles; kt++) {
-          const int64_t kr0 = kt * rows;
-          const int64_t count = std::min(rows, k - kr0);
-          const int64_t* delta = row_delta.data() + kr0;
-          int64_t nseg = 0;
-          for (int64_t r = r0; r < r1; r++) {
-            const int64_t n = r / g.out_h, oh = r % g.out_h;
-            int64_t begin = 0, end = g.out_w;
-            if (within_tap) {
-              const int64_t ih = oh * g.stride_h - g.pad_top + row_kh[kr0] * g.dilation_h;
-              if (ih < 0 || ih >= g.in_h) continue;
-              const Span span = ValidOutputColumns(g, (kr0 / g.in_c) % g.filter_w);
-              begin = span.begin;
-              end = span.end;
-              if (begin == end) continue;
-            }
-            const float* window =
-                src + ((n * pg.in_h + oh * pg.stride_h - pg.pad_top) * pg.in_w + begin * pg.stride_w - pg.pad_left) * g.in_c;
-            const float** a = table.data() + nseg * rows;
-            for (int64_t i = 0; i < rows; i++) a[i] = window + delta[i];
-            seg_dy[nseg] = (r * g.out_w + begin) * g.out_c;
-            segs[nseg++] = Segment{a, nullptr, end - begin};
-          }
-          for (int64_t pn = 0; pn < panels; pn++) {
-            const int64_t oc0 = pn * shape.cols;
-            const int64_t cols = std::min<int64_t>(shape.cols, g.out_c - oc0);
-            for (int64_t s = 0; s < nseg; s++) segs[s].b = dy + seg_dy[s] + oc0;
-            shape.kernel(nseg, segs.data(), pg.stride_w * g.in_c, g.out_c, out + kr0 * g.out_c + oc0, g.out_c, count,
-                         cols, !first);
-          }
+  const int64_t threads = NumThreads();
+  float* partials = ThreadScratch(partials_buffer, partials_capacity, std::max<int64_t>(1, (threads - 1) * size));
+  const int64_t used = ChunksAcrossThreads(split, [&](int64_t chunk, int64_t buffer, bool first) {
+    float* out = buffer == 0 ? dfilter : partials + (buffer - 1) * size;
+    thread_local std::vector<const float*> table;
+    thread_local std::vector<Segment> segs;
+    thread_local std::vector<int64_t> seg_dy;
+    table.resize(split.chunk_rows * rows);
+    segs.resize(split.chunk_rows);
+    seg_dy.resize(split.chunk_rows);
+    const int64_t r0 = chunk * split.chunk_rows, r1 = std::min(image_rows, r0 + split.chunk_rows);
+    for (int64_t kt = 0; kt < k_tiles; kt++) {
+      const int64_t kr0 = kt * rows;
+      const int64_t count = std::min(rows, k - kr0);
+      const int64_t* delta = row_delta.data() + kr0;
+      int64_t nseg = 0;
+      for (int64_t r = r0; r < r1; r++) {
+        const int64_t n = r / g.out_h, oh = r % g.out_h;
+        int64_t begin = 0, end = g.out_w;
+        if (within_tap) {
+          const int64_t ih = oh * g.stride_h - g.pad_top + row_kh[kr0] * g.dilation_h;
+          if (ih < 0 || ih >= g.in_h) continue;
+          const Span span = ValidOutputColumns(g, (kr0 / g.in_c) % g.filter_w);
+          begin = span.begin;
+          end = span.end;
+          if (begin == end) continue;
         }
+        const float* window =
+            src + ((n * pg.in_h + oh * pg.stride_h - pg.pad_top) * pg.in_w + begin * pg.stride_w - pg.pad_left) * g.in_c;
+        const float** a = table.data() + nseg * rows;
+        for (int64_t i = 0; i < rows; i++) a[i] = window + delta[i];
+        seg_dy[nseg] = (r * g.out_w + begin) * g.out_c;
+        segs[nseg++] = Segment{a, nullptr, end - begin};
       }
-      if (c0 == c1) std::fill(out, out + size, 0.0f);
+      for (int64_t pn = 0; pn < panels; pn++) {
+        const int64_t oc0 = pn * shape.cols;
+        const int64_t cols = std::min<int64_t>(shape.cols, g.out_c - oc0);
+        for (int64_t s = 0; s < nseg; s++) segs[s].b = dy + seg_dy[s] + oc0;
+        shape.kernel(nseg, segs.data(), pg.stride_w * g.in_c, g.out_c, out + kr0 * g.out_c + oc0, g.out_c, count,
+                     cols, !first);
+      }
     }
   });
-  if (split.parts > 1) {
+  if (used > 1) {
     ParallelFor(size, 1 << 14, [&](int64_t begin, int64_t end) {
-      for (int64_t p = 1; p < split.parts; p++) {
+      for (int64_t p = 1; p < used; p++) {
         const float* partial = partials + (p - 1) * size;
         for (int64_t i = begin; i < end; i++) dfilter[i] += partial[i];
       }
@@ -592,48 +619,44 @@ void ChannelRowsPass(const TileShape& shape, const Partials& split, const ConvGe
   const int64_t rows = shape.rows;
   thread_local std::unique_ptr<float[]> transposed_buffer;
   thread_local int64_t transposed_capacity = 0;
-  float* transposed = ThreadScratch(transposed_buffer, transposed_capacity, split.parts * size);
-  ParallelFor(split.parts, 1, [&](int64_t part0, int64_t part1) {
-    for (int64_t part = part0; part < part1; part++) {
-      float* out = transposed + part * size;
-      const int64_t c0 = part * split.chunks / split.parts, c1 = (part + 1) * split.chunks / split.parts;
-      std::vector<Stream> segs(split.chunk_rows);
-      std::vector<int64_t> seg_dy(split.chunk_rows), seg_x(split.chunk_rows);
-      for (int64_t chunk = c0; chunk < c1; chunk++) {
-        const int64_t r0 = chunk * split.chunk_rows, r1 = std::min(image_rows, r0 + split.chunk_rows);
-        const bool first = chunk == c0;
-        for (int64_t tap = 0; tap < taps; tap++) {
-          const int64_t kh = tap / g.filter_w, kw = tap % g.filter_w;
-          const Span span = ValidOutputColumns(g, kw);
-          int64_t nseg = 0;
-          if (span.begin < span.end) {
-            for (int64_t r = r0; r < r1; r++) {
-              const int64_t n = r / g.out_h, oh = r % g.out_h;
-              const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
-              if (ih < 0 || ih >= g.in_h) continue;
-              const int64_t iw = span.begin * g.stride_w - g.pad_left + kw * g.dilation_w;
-              seg_dy[nseg] = (r * g.out_w + span.begin) * g.out_c;
-              seg_x[nseg] = ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
-              segs[nseg++].len = span.end - span.begin;
-            }
-          }
-          for (int64_t ic0 = 0; ic0 < g.in_c; ic0 += shape.cols) {
-            const int64_t cols = std::min<int64_t>(shape.cols, g.in_c - ic0);
-            for (int64_t oc0 = 0; oc0 < g.out_c; oc0 += rows) {
-              for (int64_t s = 0; s < nseg; s++) {
-                segs[s].a = dy + seg_dy[s] + oc0;
-                segs[s].b = x + seg_x[s] + ic0;
-              }
-              shape.stream(nseg, segs.data(), g.out_c, g.stride_w * g.in_c, out + oc0 * k + tap * g.in_c + ic0, k, rows,
-                           cols, !first);
-            }
-          }
+  float* transposed = ThreadScratch(transposed_buffer, transposed_capacity, NumThreads() * size);
+  const int64_t used = ChunksAcrossThreads(split, [&](int64_t chunk, int64_t buffer, bool first) {
+    float* out = transposed + buffer * size;
+    thread_local std::vector<Stream> segs;
+    thread_local std::vector<int64_t> seg_dy, seg_x;
+    segs.resize(split.chunk_rows);
+    seg_dy.resize(split.chunk_rows);
+    seg_x.resize(split.chunk_rows);
+    const int64_t r0 = chunk * split.chunk_rows, r1 = std::min(image_rows, r0 + split.chunk_rows);
+    for (int64_t tap = 0; tap < taps; tap++) {
+      const int64_t kh = tap / g.filter_w, kw = tap % g.filter_w;
+      const Span span = ValidOutputColumns(g, kw);
+      int64_t nseg = 0;
+      if (span.begin < span.end) {
+        for (int64_t r = r0; r < r1; r++) {
+          const int64_t n = r / g.out_h, oh = r % g.out_h;
+          const int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
+          if (ih < 0 || ih >= g.in_h) continue;
+          const int64_t iw = span.begin * g.stride_w - g.pad_left + kw * g.dilation_w;
+          seg_dy[nseg] = (r * g.out_w + span.begin) * g.out_c;
+          seg_x[nseg] = ((n * g.in_h + ih) * g.in_w + iw) * g.in_c;
+          segs[nseg++].len = span.end - span.begin;
         }
       }
-      if (c0 == c1) std::fill(out, out + size, 0.0f);
+      for (int64_t ic0 = 0; ic0 < g.in_c; ic0 += shape.cols) {
+        const int64_t cols = std::min<int64_t>(shape.cols, g.in_c - ic0);
+        for (int64_t oc0 = 0; oc0 < g.out_c; oc0 += rows) {
+          for (int64_t s = 0; s < nseg; s++) {
+            segs[s].a = dy + seg_dy[s] + oc0;
+            segs[s].b = x + seg_x[s] + ic0;
+          }
+          shape.stream(nseg, segs.data(), g.out_c, g.stride_w * g.in_c, out + oc0 * k + tap * g.in_c + ic0, k, rows,
+                       cols, !first);
+        }
+      }
     }
   });
-  for (int64_t p = 0; p < split.parts; p++) Transpose(transposed + p * size, g.out_c, k, k, dfilter, g.out_c, p > 0);
+  for (int64_t p = 0; p < used; p++) Transpose(transposed + p * size, g.out_c, k, k, dfilter, g.out_c, p > 0);
 }
 
 }  // namespace
