@@ -1,18 +1,20 @@
 // The direct convolution engine's driver: it lays tiles over the problem, points each tile
 // row at the NHWC data it reads and threads the tiles (see conv_kernels.h).
 //
-// Forward: a tile is `rows` consecutive output pixels (crossing image rows freely) times a
-// panel of output channels; per filter tap, each pixel's stream is the in_c inputs it reads
-// there, or a row of zeros where it reads padding (taps that read padding for every pixel of
-// the tile are left out). The reduction is taps x in_c deep; B is the filter, read in place.
+// Forward: a tile is `rows` consecutive output pixels times a panel of output channels; per
+// filter row (per tap where filter columns are dilated), each pixel's stream is the window it
+// reads there, or a row of zeros where it reads padding (filter rows that read padding for
+// every pixel of the tile are left out). B is the filter, read in place, in blocks of filter
+// rows small enough to stay in L2 while a batch of tiles passes over them.
 //
-// Backprop filter: a tile is `rows` consecutive rows of the filter matrix (tap, in channel)
-// times a panel of output channels; the reduction runs over output pixels, one segment per
-// output row. Tiles inside one tap see only inputs inside the image (each segment is clipped
-// to the columns that tap reads inside), so no product tfjs skips is formed. Tiles spanning
-// taps (few input channels) read a zero-padded copy of the input instead. Threads split the
-// output pixels, each summing into its own copy of the filter gradient, in blocks of output
-// rows small enough that their inputs stay in L2 across all tiles.
+// Backprop input: the transposed forward where dx adds little work, else the scatter (see
+// BackpropInputByScatter).
+//
+// Backprop filter: output channels as tile rows (ChannelRowsPass) where the reduction is long,
+// filter rows (FilterRowsPass) where it is short or the input channels few. Both run the
+// reduction over output pixels in chunks of output rows whose inputs stay in L2 while every
+// tile passes over them; threads take chunks as they come free, each summing into a copy of
+// the gradient of its own.
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -122,8 +124,6 @@ const TileShape& PickShape(const TileSet& ts, const DirectOptions& o, int64_t co
 }
 
 }  // namespace
-
-bool DirectForwardFits(const ConvGeometry& g) { return true; }
 
 void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
                    const float* filter, float* y, const Epilogue& epilogue) {
@@ -448,8 +448,6 @@ void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGe
     BackpropInputByScatter(ts, o, g, dy, filter, dx);
   }
 }
-
-bool DirectBackpropFilterFits(const ConvGeometry& g) { return true; }
 
 const TileShape* ChannelRowsShape(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g) {
   for (int i = 0; i < ts.count; i++) {

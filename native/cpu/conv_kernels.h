@@ -1,15 +1,20 @@
-// Internals of the direct convolution engine shared by its driver (conv_direct.cc), the
-// per-ISA tile kernels (conv_avx512.cc, conv_avx2.cc) and the kernel lab (conv_lab.cc).
+// Internals of the convolution engines shared by their drivers (conv.cc, conv_direct.cc,
+// conv_depthwise.cc), the per-ISA kernels (conv_avx512.cc, conv_avx2.cc) and the kernel lab
+// (conv_lab.cc).
 //
 // Every regular convolution pass is one product shape: a register tile of C (rows x a few
 // vectors of columns) accumulates broadcast values of `rows` strided input streams times
 // rows of a matrix B whose columns run contiguously. What changes between the passes is only
 // where the streams point:
-//   forward          rows: output pixels;   streams: the input pixel each reads, per tap;
-//                    B: the filter (rows (tap, in channel), columns out channels)
-//   backprop input   the forward on dy with the flipped, transposed filter (stride 1)
-//   backprop filter  rows: filter rows (tap, in channel); streams: the input a run of
-//                    output pixels reads; B: dy (rows output pixels, columns out channels)
+//   forward          rows: output pixels; streams: the input each reads, per filter row or
+//                    tap; B: the filter (rows (tap, in channel), columns out channels)
+//   backprop input   the forward on dy with the flipped, transposed filter (stride 1); or
+//                    rows: output pixels, streams: their dy; B: the transposed filter, each
+//                    tile row added into dx where its pixel reads the tile's tap (the scatter)
+//   backprop filter  rows: output channels; the stream: one dy pixel's channels (consecutive
+//                    values); B: the input pixels one tap reads (the sum lands transposed); or
+//                    rows: filter rows (tap, in channel); streams: the input a run of output
+//                    pixels reads; B: dy (rows output pixels, columns out channels)
 // No im2col matrix is ever formed: the tile reads the NHWC tensors in place.
 #pragma once
 #include <algorithm>
@@ -113,9 +118,7 @@ struct DirectOptions {
   int input_mode = 0;        // backprop input: 1 the transposed forward, 2 the scatter
 };
 
-// The direct passes on a tile set. Callers check the geometry first (DirectForwardFits and
-// friends); they throw where it does not fit. The forward applies the epilogue per tile.
-bool DirectForwardFits(const ConvGeometry& g);
+// The direct passes on a tile set (any geometry). The forward applies the epilogue per tile.
 void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
                    const float* filter, float* y, const Epilogue& epilogue);
 // The backprop input runs the transposed forward (stride 1 only; dy as its input) where it
@@ -125,7 +128,6 @@ bool TransposedForwardFits(const ConvGeometry& g);
 ConvGeometry TransposedGeometry(const ConvGeometry& g);
 void DirectBackpropInput(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* dy,
                          const float* filter, float* dx);
-bool DirectBackpropFilterFits(const ConvGeometry& g);
 void DirectBackpropFilter(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,
                           const float* dy, float* dfilter);
 // The backprop filter's tile with output channels as rows (which must divide out_c, since a
