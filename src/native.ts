@@ -161,6 +161,14 @@ export interface NativeAddon {
   gemmLab(variant: number, transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array,
     b: Float32Array, c: Float32Array, kc: number, mc: number, nc: number): void;
   gemmLabVariants(): { name: string; available: boolean }[];
+  /**
+   * One variant of the convolution lab (native/cpu/conv_lab.h): a, b, out are (x, filter, y),
+   * (dy, filter, dx) or (x, dy, dfilter) by pass; options [tileRows, tileCols, chunkPixels,
+   * blockRows, rowTiles, filterMode, inputMode] (0: the engine's choice). False where it does not apply.
+   */
+  convLab(pass: 'forward' | 'input' | 'filter', variant: number, xShape: ShapeArg, filterShape: ShapeArg, geometry: ShapeArg,
+    a: Float32Array, b: Float32Array, out: Float32Array, options: number[]): boolean;
+  convLabVariants(pass: 'forward' | 'input' | 'filter'): { name: string; available: boolean; tiles: string[] }[];
 }
 
 const ADDON_PATH = join('build', 'Release', 'tessera.node');

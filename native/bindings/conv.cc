@@ -3,12 +3,14 @@
 // and passes the numbers; everything is checked again here against the actual buffers.
 #include <napi.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "bindings/bindings.h"
 #include "bindings/convert.h"
 #include "cpu/conv.h"
+#include "cpu/conv_lab.h"
 
 namespace tessera {
 namespace {
@@ -208,6 +210,70 @@ TESSERA_CONV_BINDING(depthwiseConv2dBackpropFilterRef, BackpropFilterBinding, Co
                      DepthwiseConv2DBackpropFilterRef)
 #undef TESSERA_CONV_BINDING
 
+ConvPass ParsePass(const std::string& name, const char* op) {
+  if (name == "forward") return ConvPass::kForward;
+  if (name == "input") return ConvPass::kBackpropInput;
+  if (name == "filter") return ConvPass::kBackpropFilter;
+  ThrowArgError(op, "pass", "one of forward, input, filter", "'" + name + "'");
+}
+
+// convLab(pass, variant, xShape, filterShape, geometry, a, b, out, [tileRows, tileCols,
+// chunkPixels, blockRows, rowTiles, filterMode, inputMode]): one lab variant (see native/cpu/conv_lab.h); a, b and out are
+// (x, filter, y), (dy, filter, dx) or (x, dy, dfilter) by pass. Returns whether it applied.
+Napi::Value convLab(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    const char* op = "convLab";
+    ConvPass pass = ParsePass(GetString(info, 0, op, "pass"), op);
+    int64_t variant = GetInt(info, 1, op, "variant");
+    Shape x_shape = GetRank4Shape(info, 2, op, "xShape");
+    Shape filter_shape = GetRank4Shape(info, 3, op, "filterShape");
+    ConvGeometry g;
+    SetDims(x_shape, filter_shape, ConvKind::kRegular, op, &g);
+    ReadGeometry(info, 4, op, &g);
+    Shape y_shape = OutShape(g);
+    const Shape* shapes[3][3] = {{&x_shape, &filter_shape, &y_shape},
+                                 {&y_shape, &filter_shape, &x_shape},
+                                 {&x_shape, &y_shape, &filter_shape}};
+    const Shape* const* s = shapes[static_cast<int>(pass)];
+    TensorArg a = GetFloatTensor(info, 5, op, "a", *s[0]);
+    TensorArg b = GetFloatTensor(info, 6, op, "b", *s[1]);
+    TensorArg out = GetFloatTensor(info, 7, op, "out", *s[2]);
+    std::vector<int64_t> o = GetIntArray(info, 8, op, "options");
+    if (o.size() != 7 || *std::min_element(o.begin(), o.end()) < 0) {
+      ThrowArgError(op, "options",
+                    "7 non-negative integers [tileRows, tileCols, chunkPixels, blockRows, rowTiles, filterMode, inputMode]",
+                    std::to_string(o.size()) + " values");
+    }
+    ConvLabOptions options;
+    options.tile_rows = static_cast<int>(o[0]);
+    options.tile_cols = static_cast<int>(o[1]);
+    options.chunk_pixels = o[2];
+    options.block_rows = o[3];
+    options.row_tiles = static_cast<int>(o[4]);
+    options.filter_mode = static_cast<int>(o[5]);
+    options.input_mode = static_cast<int>(o[6]);
+    bool applied = ConvLab(pass, static_cast<int>(variant), g, a.as<float>(), b.as<float>(), out.as<float>(), options);
+    return Napi::Boolean::New(info.Env(), applied);
+  });
+}
+
+Napi::Value convLabVariants(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    std::vector<ConvLabVariant> variants = ConvLabVariants(ParsePass(GetString(info, 0, "convLabVariants", "pass"), "convLabVariants"));
+    Napi::Array out = Napi::Array::New(info.Env(), variants.size());
+    for (size_t i = 0; i < variants.size(); i++) {
+      Napi::Object v = Napi::Object::New(info.Env());
+      v.Set("name", variants[i].name);
+      v.Set("available", variants[i].available);
+      Napi::Array tiles = Napi::Array::New(info.Env(), variants[i].tiles.size());
+      for (size_t t = 0; t < variants[i].tiles.size(); t++) tiles.Set(static_cast<uint32_t>(t), variants[i].tiles[t]);
+      v.Set("tiles", tiles);
+      out.Set(static_cast<uint32_t>(i), v);
+    }
+    return out;
+  });
+}
+
 }  // namespace
 
 void RegisterConv(Napi::Env env, Napi::Object exports) {
@@ -224,6 +290,8 @@ void RegisterConv(Napi::Env env, Napi::Object exports) {
       {"depthwiseConv2dBackpropInputRef", depthwiseConv2dBackpropInputRef},
       {"depthwiseConv2dBackpropFilter", depthwiseConv2dBackpropFilter},
       {"depthwiseConv2dBackpropFilterRef", depthwiseConv2dBackpropFilterRef},
+      {"convLab", convLab},
+      {"convLabVariants", convLabVariants},
   };
   for (const auto& [name, fn] : functions) exports.Set(name, Napi::Function::New(env, fn, name));
 }

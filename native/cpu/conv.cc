@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "cpu/conv_kernels.h"
 #include "cpu/isa.h"
 
 namespace tessera {
+namespace conv {
 namespace {
 
 // im2col / col2im scratch per calling thread, reused across calls. Its size caps the row
@@ -33,49 +35,6 @@ float* Scratch(int64_t floats) {
 
 int64_t GrainFor(int64_t work_per_item) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, work_per_item)); }
 
-// Floor and ceiling of a / b for b > 0 and any sign of a.
-int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t CeilDiv(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
-
-// Output columns [begin, end) whose filter column kw reads an input column inside the image.
-struct Span {
-  int64_t begin, end;
-};
-Span ValidOutputColumns(const ConvGeometry& g, int64_t kw) {
-  int64_t offset = g.pad_left - kw * g.dilation_w;  // iw = ow * stride_w - offset
-  int64_t begin = std::max<int64_t>(0, CeilDiv(offset, g.stride_w));
-  int64_t end = std::min(g.out_w, FloorDiv(g.in_w - 1 + offset, g.stride_w) + 1);
-  return {begin, std::max(begin, end)};
-}
-
-// Whether some output position reads outside the input (where tfjs skips the product).
-bool ReadsPadding(const ConvGeometry& g) {
-  if (g.out_h == 0 || g.out_w == 0 || g.filter_h == 0 || g.filter_w == 0) return false;
-  int64_t last_h = (g.out_h - 1) * g.stride_h - g.pad_top + (g.filter_h - 1) * g.dilation_h;
-  int64_t last_w = (g.out_w - 1) * g.stride_w - g.pad_left + (g.filter_w - 1) * g.dilation_w;
-  return g.pad_top > 0 || g.pad_left > 0 || last_h >= g.in_h || last_w >= g.in_w;
-}
-
-// A 1x1 filter over every input position in order: the input already is the im2col matrix.
-bool IsPointwise(const ConvGeometry& g) {
-  return g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
-         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-}
-
-bool AllFinite(const float* p, int64_t n) {
-  // x * 0 is 0 for finite x and NaN otherwise; independent lanes let the compiler vectorize
-  // the pass (one sum would be a serial chain: float addition may not be reassociated).
-  constexpr int64_t kLanes = 16;
-  float probe[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int64_t j = 0; j < kLanes; j++) probe[j] += p[i + j] * 0.0f;
-  }
-  for (; i < n; i++) probe[0] += p[i] * 0.0f;
-  float total = 0.0f;
-  for (float v : probe) total += v;
-  return total == 0.0f;
-}
 
 // Rows of output images (units of out_w pixels) per im2col block of `floats_per_pixel`.
 int64_t BlockImageRows(const ConvGeometry& g, int64_t floats_per_pixel) {
@@ -94,8 +53,8 @@ void MapRows(int64_t row_begin, int64_t row_end, int64_t n, float* c, const Epil
   }
 }
 
-// Rows [row_begin, row_end) of the [rows, n] matrix c (row indices are global, for the
-// per-element bias and alpha).
+}  // namespace
+
 void FinishRows(int64_t row_begin, int64_t row_end, int64_t n, float* c, const Epilogue& e) {
   if (e.bias) {
     for (int64_t i = row_begin; i < row_end; i++) {
@@ -121,6 +80,8 @@ void FinishRows(int64_t row_begin, int64_t row_end, int64_t n, float* c, const E
   }
 }
 
+namespace {
+
 bool HasEpilogue(const Epilogue& e) { return e.bias != nullptr || e.activation != Activation::kNone; }
 
 void FinishAll(int64_t rows, int64_t n, float* c, const Epilogue& e) {
@@ -135,6 +96,8 @@ Epilogue OffsetEpilogue(const Epilogue& e, int64_t first_row, int64_t n) {
   if (out.prelu_alpha && out.prelu_per_element) out.prelu_alpha += first_row * n;
   return out;
 }
+
+}  // namespace
 
 // ---- im2col / col2im -----------------------------------------------------------------------
 
@@ -211,6 +174,8 @@ void Col2Im(const ConvGeometry& g, const float* col, int64_t row_begin, int64_t 
   });
 }
 
+namespace {
+
 // ---- Tap-wise paths: no padding products at all ----------------------------------------------
 // Used when a non-finite value would meet an im2col zero (0 * Inf = NaN where tfjs forms no
 // product). One Sgemm per (image row, filter tap) over just the output columns whose input
@@ -266,135 +231,85 @@ void BackpropFilterByTaps(const ConvGeometry& g, const float* x, const float* dy
   });
 }
 
-// ---- Depthwise row kernels (compiled per ISA) ------------------------------------------------
-// tfjs accumulates y += x * w into a Float32Array: the product of two floats is exact in
-// double, the sum is rounded to double and then to float. Doing exactly that (in any order of
-// fused or separate multiply and add, since the product is exact) reproduces tfjs bit for bit.
-
-// y_row (out_w pixels) += taps of filter row kh over input row x_row.
-__attribute__((always_inline)) inline void DepthwiseForwardRowBody(const ConvGeometry& g, const float* x_row,
-                                                                   const float* filter_kh, float* y_row) {
-  const int64_t in_c = g.in_c, mul = g.channel_multiplier, out_c = g.out_c;
-  for (int64_t ow = 0; ow < g.out_w; ow++) {
-    float* y = y_row + ow * out_c;
-    int64_t iw0 = ow * g.stride_w - g.pad_left;
-    for (int64_t kw = 0; kw < g.filter_w; kw++) {
-      int64_t iw = iw0 + kw * g.dilation_w;
-      if (iw < 0 || iw >= g.in_w) continue;
-      const float* x = x_row + iw * in_c;
-      const float* w = filter_kh + kw * out_c;
-      if (mul == 1) {
-        for (int64_t c = 0; c < in_c; c++) {
-          y[c] = static_cast<float>(static_cast<double>(y[c]) + static_cast<double>(x[c]) * static_cast<double>(w[c]));
-        }
-      } else {
-        for (int64_t c = 0; c < in_c; c++) {
-          double xv = x[c];
-          float* yc = y + c * mul;
-          const float* wc = w + c * mul;
-          for (int64_t q = 0; q < mul; q++) yc[q] = static_cast<float>(static_cast<double>(yc[q]) + xv * static_cast<double>(wc[q]));
-        }
-      }
-    }
-  }
-}
-
-// acc (a dx row of in_w * in_c doubles) += dy row oh through filter row kh.
-__attribute__((always_inline)) inline void DepthwiseBackpropInputRowBody(const ConvGeometry& g, const float* dy_row,
-                                                                         const float* filter_kh, double* acc) {
-  const int64_t in_c = g.in_c, mul = g.channel_multiplier, out_c = g.out_c;
-  for (int64_t ow = 0; ow < g.out_w; ow++) {
-    const float* dy = dy_row + ow * out_c;
-    int64_t iw0 = ow * g.stride_w - g.pad_left;
-    for (int64_t kw = 0; kw < g.filter_w; kw++) {
-      int64_t iw = iw0 + kw * g.dilation_w;
-      if (iw < 0 || iw >= g.in_w) continue;
-      double* a = acc + iw * in_c;
-      const float* w = filter_kh + kw * out_c;
-      if (mul == 1) {
-        for (int64_t c = 0; c < in_c; c++) a[c] += static_cast<double>(dy[c]) * static_cast<double>(w[c]);
-      } else {
-        for (int64_t c = 0; c < in_c; c++) {
-          for (int64_t q = 0; q < mul; q++) a[c] += static_cast<double>(dy[c * mul + q]) * static_cast<double>(w[c * mul + q]);
-        }
-      }
-    }
-  }
-}
-
-// acc[(c - c_begin) * mul + q] += x * dy over one output row's valid columns for tap (kh, kw).
-__attribute__((always_inline)) inline void DepthwiseBackpropFilterRowBody(const ConvGeometry& g, const float* x_row,
-                                                                          const float* dy_row, int64_t kw, int64_t c_begin,
-                                                                          int64_t c_end, double* acc) {
-  const int64_t in_c = g.in_c, mul = g.channel_multiplier, out_c = g.out_c;
-  Span span = ValidOutputColumns(g, kw);
-  for (int64_t ow = span.begin; ow < span.end; ow++) {
-    const float* x = x_row + (ow * g.stride_w - g.pad_left + kw * g.dilation_w) * in_c;
-    const float* dy = dy_row + ow * out_c;
-    if (mul == 1) {
-      for (int64_t c = c_begin; c < c_end; c++) acc[c - c_begin] += static_cast<double>(x[c]) * static_cast<double>(dy[c]);
-    } else {
-      for (int64_t c = c_begin; c < c_end; c++) {
-        double xv = x[c];
-        double* a = acc + (c - c_begin) * mul;
-        const float* d = dy + c * mul;
-        for (int64_t q = 0; q < mul; q++) a[q] += xv * static_cast<double>(d[q]);
-      }
-    }
-  }
-}
-
-using ForwardRowFn = void (*)(const ConvGeometry&, const float*, const float*, float*);
-using BackpropInputRowFn = void (*)(const ConvGeometry&, const float*, const float*, double*);
-using BackpropFilterRowFn = void (*)(const ConvGeometry&, const float*, const float*, int64_t, int64_t, int64_t, double*);
-
-#define TESSERA_DEPTHWISE_VARIANTS(SUFFIX, ATTR)                                                              \
-  ATTR void DepthwiseForwardRow##SUFFIX(const ConvGeometry& g, const float* x, const float* w, float* y) {    \
-    DepthwiseForwardRowBody(g, x, w, y);                                                                     \
-  }                                                                                                          \
-  ATTR void DepthwiseBackpropInputRow##SUFFIX(const ConvGeometry& g, const float* dy, const float* w,        \
-                                              double* acc) {                                                 \
-    DepthwiseBackpropInputRowBody(g, dy, w, acc);                                                            \
-  }                                                                                                          \
-  ATTR void DepthwiseBackpropFilterRow##SUFFIX(const ConvGeometry& g, const float* x, const float* dy,       \
-                                               int64_t kw, int64_t c0, int64_t c1, double* acc) {            \
-    DepthwiseBackpropFilterRowBody(g, x, dy, kw, c0, c1, acc);                                               \
-  }
-
-TESSERA_DEPTHWISE_VARIANTS(Generic, )
-#if TESSERA_X86
-TESSERA_DEPTHWISE_VARIANTS(Avx2, TESSERA_TARGET_AVX2)
-TESSERA_DEPTHWISE_VARIANTS(Avx512, TESSERA_TARGET_AVX512)
-#endif
-#undef TESSERA_DEPTHWISE_VARIANTS
-
-struct DepthwiseKernels {
-  ForwardRowFn forward;
-  BackpropInputRowFn backprop_input;
-  BackpropFilterRowFn backprop_filter;
-};
-
-DepthwiseKernels SelectDepthwiseKernels() {
-#if TESSERA_X86
-  switch (ActiveIsa()) {
-    case Isa::kAvx512: return {DepthwiseForwardRowAvx512, DepthwiseBackpropInputRowAvx512, DepthwiseBackpropFilterRowAvx512};
-    case Isa::kAvx2: return {DepthwiseForwardRowAvx2, DepthwiseBackpropInputRowAvx2, DepthwiseBackpropFilterRowAvx2};
-    default: break;
-  }
-#endif
-  return {DepthwiseForwardRowGeneric, DepthwiseBackpropInputRowGeneric, DepthwiseBackpropFilterRowGeneric};
-}
-
-const DepthwiseKernels& Kernels() {
-  static const DepthwiseKernels kernels = SelectDepthwiseKernels();
-  return kernels;
-}
-
 }  // namespace
+
+// ---- The im2col passes -----------------------------------------------------------------------
+
+int64_t Im2ColBlockRows(const ConvGeometry& g) { return BlockImageRows(g, g.filter_h * g.filter_w * g.in_c); }
+
+void Im2ColForward(const ConvGeometry& g, const float* x, const float* filter, float* y, const Epilogue& epilogue,
+                   int64_t block_rows, GemmFn gemm) {
+  const int64_t k = g.filter_h * g.filter_w * g.in_c;
+  const int64_t image_rows = g.batch * g.out_h;
+  float* col = Scratch(std::min(block_rows, image_rows) * g.out_w * k);
+  for (int64_t r0 = 0; r0 < image_rows; r0 += block_rows) {
+    int64_t r1 = std::min(image_rows, r0 + block_rows);
+    int64_t first = r0 * g.out_w;
+    int64_t m = (r1 - r0) * g.out_w;
+    Im2Col(g, x, first, m, col);
+    gemm(false, false, m, g.out_c, k, col, k, filter, g.out_c, y + first * g.out_c, g.out_c, false,
+         OffsetEpilogue(epilogue, first, g.out_c));
+  }
+}
+
+void Col2ImBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx, int64_t block_rows,
+                         GemmFn gemm) {
+  const int64_t k = g.filter_h * g.filter_w * g.in_c;
+  const int64_t dx_size = g.batch * g.in_h * g.in_w * g.in_c;
+  ParallelFor(dx_size, kParallelGrain, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
+  // Products of dy with every tap, padding taps included: their columns are simply not put
+  // back, so no product tfjs skips ever reaches dx.
+  const int64_t image_rows = g.batch * g.out_h;
+  float* col = Scratch(std::min(block_rows, image_rows) * g.out_w * k);
+  for (int64_t r0 = 0; r0 < image_rows; r0 += block_rows) {
+    int64_t r1 = std::min(image_rows, r0 + block_rows);
+    int64_t first = r0 * g.out_w;
+    int64_t m = (r1 - r0) * g.out_w;
+    gemm(false, true, m, k, g.out_c, dy + first * g.out_c, g.out_c, filter, g.out_c, col, k, false, Epilogue());
+    Col2Im(g, col, r0, r1, dx);
+  }
+}
+
+void Im2ColBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter, int64_t block_rows,
+                          GemmFn gemm) {
+  const int64_t k = g.filter_h * g.filter_w * g.in_c;
+  const int64_t image_rows = g.batch * g.out_h;
+  float* col = Scratch(std::min(block_rows, image_rows) * g.out_w * k);
+  for (int64_t r0 = 0; r0 < image_rows; r0 += block_rows) {
+    int64_t r1 = std::min(image_rows, r0 + block_rows);
+    int64_t first = r0 * g.out_w;
+    int64_t m = (r1 - r0) * g.out_w;
+    Im2Col(g, x, first, m, col);
+    gemm(true, false, k, g.out_c, m, col, k, dy + first * g.out_c, g.out_c, dfilter, g.out_c, r0 > 0, Epilogue());
+  }
+}
+
+bool AllFinite(const float* p, int64_t n) {
+  // x * 0 is 0 for finite x and NaN otherwise; independent lanes let the compiler vectorize
+  // the pass (one sum would be a serial chain: float addition may not be reassociated).
+  constexpr int64_t kLanes = 16;
+  float probe[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int64_t j = 0; j < kLanes; j++) probe[j] += p[i + j] * 0.0f;
+  }
+  for (; i < n; i++) probe[0] += p[i] * 0.0f;
+  float total = 0.0f;
+  for (float v : probe) total += v;
+  return total == 0.0f;
+}
+
+bool IsPointwise(const ConvGeometry& g) {
+  return g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
+}  // namespace conv
 
 // ---- Regular convolution ----------------------------------------------------------------------
 
 void Conv2D(const ConvGeometry& g, const float* x, const float* filter, float* y, const Epilogue& epilogue) {
+  using namespace conv;
   const int64_t pixels = g.batch * g.out_h * g.out_w;
   const int64_t k = g.filter_h * g.filter_w * g.in_c;
   if (pixels == 0 || g.out_c == 0) return;
@@ -412,51 +327,52 @@ void Conv2D(const ConvGeometry& g, const float* x, const float* filter, float* y
     FinishAll(pixels, g.out_c, y, epilogue);
     return;
   }
-  const int64_t image_rows = g.batch * g.out_h;
-  const int64_t block = BlockImageRows(g, k);
-  float* col = Scratch(std::min(block, image_rows) * g.out_w * k);
-  for (int64_t r0 = 0; r0 < image_rows; r0 += block) {
-    int64_t r1 = std::min(image_rows, r0 + block);
-    int64_t first = r0 * g.out_w;
-    int64_t m = (r1 - r0) * g.out_w;
-    Im2Col(g, x, first, m, col);
-    Sgemm(false, false, m, g.out_c, k, col, k, filter, g.out_c, y + first * g.out_c, g.out_c, false,
-          OffsetEpilogue(epilogue, first, g.out_c));
+  const TileSet* tiles = ActiveTiles();
+  if (tiles != nullptr && g.out_c >= kDirectMinColumns) {
+    DirectForward(*tiles, DirectOptions(), g, x, filter, y, epilogue);
+    return;
   }
+  Im2ColForward(g, x, filter, y, epilogue, Im2ColBlockRows(g), &Sgemm);
 }
 
 void Conv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx) {
+  using namespace conv;
   const int64_t pixels = g.batch * g.out_h * g.out_w;
-  const int64_t k = g.filter_h * g.filter_w * g.in_c;  // columns of the col matrix
+  const int64_t k = g.filter_h * g.filter_w * g.in_c;
   const int64_t dx_size = g.batch * g.in_h * g.in_w * g.in_c;
   if (dx_size == 0) return;
   if (IsPointwise(g) && g.out_c > 0) {
     Sgemm(false, true, pixels, g.in_c, g.out_c, dy, g.out_c, filter, g.out_c, dx, g.in_c);
     return;
   }
-  ParallelFor(dx_size, kParallelGrain, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
-  if (pixels == 0 || k == 0 || g.out_c == 0) return;
-  // Products of dy with every tap, padding taps included: their columns are simply not put
-  // back, so no product tfjs skips ever reaches dx.
-  const int64_t image_rows = g.batch * g.out_h;
-  const int64_t block = BlockImageRows(g, k);
-  float* col = Scratch(std::min(block, image_rows) * g.out_w * k);
-  for (int64_t r0 = 0; r0 < image_rows; r0 += block) {
-    int64_t r1 = std::min(image_rows, r0 + block);
-    int64_t first = r0 * g.out_w;
-    int64_t m = (r1 - r0) * g.out_w;
-    Sgemm(false, true, m, k, g.out_c, dy + first * g.out_c, g.out_c, filter, g.out_c, col, k);
-    Col2Im(g, col, r0, r1, dx);
+  if (pixels == 0 || k == 0 || g.out_c == 0) {
+    ParallelFor(dx_size, kParallelGrain, [&](int64_t begin, int64_t end) { std::fill(dx + begin, dx + end, 0.0f); });
+    return;
   }
+  // The direct passes want input channels enough to fill the vectors of their tiles, and
+  // pixels enough to repay laying the filter out transposed (Sgemm packs it on the fly).
+  const TileSet* tiles = ActiveTiles();
+  if (tiles != nullptr && g.in_c >= kDirectMinColumns && g.batch * g.in_h * g.in_w >= kDirectInputMinPixels) {
+    DirectBackpropInput(*tiles, DirectOptions(), g, dy, filter, dx);
+    return;
+  }
+  Col2ImBackpropInput(g, dy, filter, dx, Im2ColBlockRows(g), &Sgemm);
 }
 
 void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter) {
+  using namespace conv;
   const int64_t pixels = g.batch * g.out_h * g.out_w;
   const int64_t k = g.filter_h * g.filter_w * g.in_c;
   const int64_t size = k * g.out_c;
   if (size == 0) return;
   if (pixels == 0) {
     std::fill(dfilter, dfilter + size, 0.0f);
+    return;
+  }
+  const TileSet* tiles = ActiveTiles();
+  if (tiles != nullptr &&
+      (!DirectBackpropFilterReadsZeros(*tiles, DirectOptions(), g) || AllFinite(dy, pixels * g.out_c))) {
+    DirectBackpropFilter(*tiles, DirectOptions(), g, x, dy, dfilter);
     return;
   }
   if (IsPointwise(g)) {
@@ -467,102 +383,7 @@ void Conv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy
     BackpropFilterByTaps(g, x, dy, dfilter);
     return;
   }
-  const int64_t image_rows = g.batch * g.out_h;
-  const int64_t block = BlockImageRows(g, k);
-  float* col = Scratch(std::min(block, image_rows) * g.out_w * k);
-  for (int64_t r0 = 0; r0 < image_rows; r0 += block) {
-    int64_t r1 = std::min(image_rows, r0 + block);
-    int64_t first = r0 * g.out_w;
-    int64_t m = (r1 - r0) * g.out_w;
-    Im2Col(g, x, first, m, col);
-    Sgemm(true, false, k, g.out_c, m, col, k, dy + first * g.out_c, g.out_c, dfilter, g.out_c, r0 > 0);
-  }
-}
-
-// ---- Depthwise convolution --------------------------------------------------------------------
-
-void DepthwiseConv2D(const ConvGeometry& g, const float* x, const float* filter, float* y, const Epilogue& epilogue) {
-  const int64_t image_rows = g.batch * g.out_h;
-  const int64_t row_size = g.out_w * g.out_c;
-  if (image_rows == 0 || row_size == 0) return;
-  ForwardRowFn row_kernel = Kernels().forward;
-  const bool finish = HasEpilogue(epilogue);
-  int64_t work = std::max<int64_t>(1, row_size * g.filter_h * g.filter_w);
-  ParallelFor(image_rows, GrainFor(work), [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; row++) {
-      int64_t n = row / g.out_h;
-      int64_t oh = row % g.out_h;
-      float* y_row = y + row * row_size;
-      std::fill(y_row, y_row + row_size, 0.0f);
-      // tfjs's per-element order: filter rows outer, filter columns inner.
-      for (int64_t kh = 0; kh < g.filter_h; kh++) {
-        int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
-        if (ih < 0 || ih >= g.in_h) continue;
-        row_kernel(g, x + (n * g.in_h + ih) * g.in_w * g.in_c, filter + kh * g.filter_w * g.out_c, y_row);
-      }
-      if (finish) FinishRows(row * g.out_w, (row + 1) * g.out_w, g.out_c, y, epilogue);
-    }
-  });
-}
-
-void DepthwiseConv2DBackpropInput(const ConvGeometry& g, const float* dy, const float* filter, float* dx) {
-  const int64_t dx_rows = g.batch * g.in_h;
-  const int64_t row_size = g.in_w * g.in_c;
-  if (dx_rows == 0 || row_size == 0) return;
-  BackpropInputRowFn row_kernel = Kernels().backprop_input;
-  int64_t work = std::max<int64_t>(1, g.out_w * g.out_c * g.filter_w);
-  ParallelFor(dx_rows, GrainFor(work), [&](int64_t begin, int64_t end) {
-    std::vector<double> acc(row_size);
-    for (int64_t r = begin; r < end; r++) {
-      int64_t n = r / g.in_h;
-      int64_t ih = r % g.in_h;
-      std::fill(acc.begin(), acc.end(), 0.0);
-      // tfjs's per-element order: output rows, then output columns, then the multiplier.
-      for (int64_t oh = 0; oh < g.out_h; oh++) {
-        int64_t t = ih + g.pad_top - oh * g.stride_h;
-        if (t < 0 || t % g.dilation_h != 0) continue;
-        int64_t kh = t / g.dilation_h;
-        if (kh >= g.filter_h) continue;
-        row_kernel(g, dy + (n * g.out_h + oh) * g.out_w * g.out_c, filter + kh * g.filter_w * g.out_c, acc.data());
-      }
-      float* dst = dx + r * row_size;
-      for (int64_t i = 0; i < row_size; i++) dst[i] = static_cast<float>(acc[i]);
-    }
-  });
-}
-
-void DepthwiseConv2DBackpropFilter(const ConvGeometry& g, const float* x, const float* dy, float* dfilter) {
-  const int64_t taps = g.filter_h * g.filter_w;
-  if (taps == 0 || g.out_c == 0) return;
-  BackpropFilterRowFn row_kernel = Kernels().backprop_filter;
-  // Tasks are (tap, channel slice) pairs, sliced finely enough to feed every thread even
-  // when the filter has few taps.
-  int64_t want_tasks = 4 * NumThreads();
-  int64_t slices = std::min(g.in_c, std::max<int64_t>(1, (want_tasks + taps - 1) / taps));
-  int64_t slice = (g.in_c + slices - 1) / slices;
-  slices = (g.in_c + slice - 1) / slice;
-  ParallelFor(taps * slices, 1, [&](int64_t begin, int64_t end) {
-    std::vector<double> acc(slice * g.channel_multiplier);
-    for (int64_t task = begin; task < end; task++) {
-      int64_t tap = task / slices;
-      int64_t kh = tap / g.filter_w;
-      int64_t kw = tap % g.filter_w;
-      int64_t c0 = (task % slices) * slice;
-      int64_t c1 = std::min(g.in_c, c0 + slice);
-      std::fill(acc.begin(), acc.end(), 0.0);
-      // tfjs's per-element order: batch, output rows, output columns.
-      for (int64_t n = 0; n < g.batch; n++) {
-        for (int64_t oh = 0; oh < g.out_h; oh++) {
-          int64_t ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
-          if (ih < 0 || ih >= g.in_h) continue;
-          row_kernel(g, x + (n * g.in_h + ih) * g.in_w * g.in_c, dy + (n * g.out_h + oh) * g.out_w * g.out_c, kw, c0, c1,
-                     acc.data());
-        }
-      }
-      float* dst = dfilter + tap * g.out_c + c0 * g.channel_multiplier;
-      for (int64_t i = 0; i < (c1 - c0) * g.channel_multiplier; i++) dst[i] = static_cast<float>(acc[i]);
-    }
-  });
+  Im2ColBackpropFilter(g, x, dy, dfilter, Im2ColBlockRows(g), &Sgemm);
 }
 
 }  // namespace tessera

@@ -3,9 +3,10 @@
 // skipped, never multiplied as zeros, so an Inf weight next to the border stays an Inf
 // product only where tfjs forms that product).
 //
-// Regular convolutions put their FLOPs through Sgemm (im2col / col2im around it, in row
-// blocks bounded by a reusable per-thread scratch buffer); depthwise ones are direct loops
-// that reproduce tfjs's rounding exactly.
+// Regular convolutions run the direct engine (conv_direct.cc: register tiles reading the NHWC
+// tensors in place, no im2col matrix) on AVX2 and AVX-512, and im2col + Sgemm elsewhere; the
+// kernel lab (conv_lab.h) keeps the stages side by side. Depthwise ones are kernels vectorized
+// across channels that reproduce tfjs's rounding exactly (conv_depthwise.cc).
 #pragma once
 #include <cstdint>
 

@@ -10,6 +10,7 @@ import {
   depthwiseConv2dBackpropInputRef, depthwiseConv2dRef, resolveConv2D, type ConvOptions, type ConvPadding, type DeviceArray,
   type FusedActivation, type FusedConvOptions,
 } from '../../src/kernels/index.js';
+import { native } from '../../src/native.js';
 import { checkLeaks, expectClose, randomValues, rng } from '../helpers.js';
 
 checkLeaks();
@@ -23,6 +24,8 @@ interface Case {
   options: ConvOptions;
   outShape: number[];
 }
+
+const sameArray = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)];
@@ -344,6 +347,239 @@ describe('conv2d gradients', () => {
   });
 });
 
+/** A random geometry with channels enough for the direct tiles: full and partial column panels, tile rows past the end. */
+function wideCase(rand: () => number, stridesToo = true): Case {
+  for (;;) {
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const xShape = [int(1, 3), int(1, 11), int(1, 11), pick(rand, [1, 3, 8, 13, 16, 32, 37])];
+    const filterShape = [int(1, 4), int(1, 4), xShape[3], pick(rand, [1, 5, 8, 16, 24, 32, 40, 64, 70])];
+    const strides: [number, number] = stridesToo && rand() < 0.4 ? [int(1, 3), int(1, 3)] : [1, 1];
+    const dilations: [number, number] = rand() < 0.3 ? [int(1, 3), int(1, 3)] : [1, 1];
+    const padKind = int(0, 3);
+    const pad: ConvPadding = padKind === 0 ? 'same' : padKind === 1 ? 'valid' : padKind === 2 ? int(0, 3)
+      : [[0, 0], [int(0, 3), int(0, 3)], [int(0, 3), int(0, 3)], [0, 0]];
+    const options: ConvOptions = { strides, dilations, pad };
+    const outShape = outShapeOf(xShape, filterShape, options, false);
+    if (outShape !== undefined) return { xShape, filterShape, options, outShape };
+  }
+}
+
+describe('conv lab', () => {
+  const PASSES = ['forward', 'input', 'filter'] as const;
+  type Pass = typeof PASSES[number];
+
+  /** [a, b, out shape, reduction length] of a pass. */
+  function operands(pass: Pass, c: Case, x: Float32Array, w: Float32Array, dy: Float32Array): [Float32Array, Float32Array, number[], number] {
+    const [kh, kw, ic, oc] = c.filterShape;
+    if (pass === 'forward') return [x, w, c.outShape, kh * kw * ic];
+    if (pass === 'input') return [dy, w, c.xShape, kh * kw * oc];
+    return [x, dy, c.filterShape, size(c.outShape) / oc];
+  }
+
+  function reference(pass: Pass, c: Case, geometry: number[], x: Float32Array, w: Float32Array, dy: Float32Array): Float32Array {
+    const out = new Float32Array(size(operands(pass, c, x, w, dy)[2]));
+    if (pass === 'forward') native.conv2dRef(x, c.xShape, w, c.filterShape, out, geometry, null, null, 'linear', null, null, 0.2);
+    if (pass === 'input') native.conv2dBackpropInputRef(dy, c.outShape, w, c.filterShape, out, c.xShape, geometry);
+    if (pass === 'filter') native.conv2dBackpropFilterRef(x, c.xShape, dy, c.outShape, out, c.filterShape, geometry);
+    return out;
+  }
+
+  /** The lab options each variant runs with: its defaults, and for the direct ones every tile and mode. */
+  function optionSets(pass: Pass, name: string, tiles: string[]): number[][] {
+    const sets = [[0, 0, 0, 0, 0, 0, 0]];
+    if (name === 'im2col-blocked') sets.push([0, 0, 0, 1, 0, 0, 0]);
+    for (const tile of tiles) {
+      const [r, c] = tile.split('x').map(Number);
+      if (pass === 'filter') sets.push([r, c, 16, 0, 0, 1, 0], [r, c, 0, 0, 0, 2, 0]);
+      else if (pass === 'input') sets.push([r, c, 0, 0, 1, 0, 1], [r, c, 0, 0, 2, 0, 1], [r, c, 0, 0, 0, 0, 2]);
+      else sets.push([r, c, 0, 0, 1, 0, 0], [r, c, 0, 0, 2, 0, 0]);
+    }
+    return sets;
+  }
+
+  it('lists the variants, the direct ones with their tiles', () => {
+    for (const pass of PASSES) {
+      const variants = native.convLabVariants(pass);
+      expect(variants.map((v) => v.name)).toEqual(['naive', 'im2col+ref-gemm', 'im2col-whole', 'im2col-blocked', 'pointwise-gemm',
+        'direct-avx2', 'direct-avx512', 'engine']);
+      for (const v of variants) expect(v.tiles.length > 0).toBe(v.name.startsWith('direct'));
+    }
+  });
+
+  it('every variant, tile and mode agrees with the reference on random geometries (strides, dilations, padding, batch)', () => {
+    const rand = rng(1111);
+    for (let trial = 0; trial < 24; trial++) {
+      const c = wideCase(rand);
+      const { geometry } = resolveConv2D('test', c.xShape, c.filterShape, c.options, false);
+      const x = new Float32Array(randomValues(rand, size(c.xShape), 'float32', -1, 1));
+      const w = new Float32Array(randomValues(rand, size(c.filterShape), 'float32', -1, 1));
+      const dy = new Float32Array(randomValues(rand, size(c.outShape), 'float32', -1, 1));
+      const strided = geometry[0] > 1 || geometry[1] > 1;
+      for (const pass of PASSES) {
+        const [a, b, outShape, reduction] = operands(pass, c, x, w, dy);
+        const ref = reference(pass, c, geometry, x, w, dy);
+        const tol = tolerance(reduction);
+        native.convLabVariants(pass).forEach((variant, v) => {
+          if (!variant.available) return;
+          // The scalar variants only on the first few (they are slow, and simple).
+          if (v < 2 && trial >= 6) return;
+          for (const options of optionSets(pass, variant.name, variant.tiles)) {
+            const out = new Float32Array(size(outShape)).fill(NaN);
+            const applied = native.convLab(pass, v, c.xShape, c.filterShape, geometry, a, b, out, options);
+            const pointwise = c.filterShape[0] === 1 && c.filterShape[1] === 1 && sameArray(c.xShape, [...c.outShape.slice(0, 3), c.xShape[3]]) &&
+              !strided && geometry[4] === 0 && geometry[5] === 0;
+            const channelRowsMissing = pass === 'filter' && options[5] === 2 && c.filterShape[3] % options[0] !== 0;
+            const transposedOnStrides = pass === 'input' && options[6] === 1 && strided;
+            const expected = variant.name === 'pointwise-gemm' ? pointwise
+              : variant.name.startsWith('direct') ? !transposedOnStrides && !channelRowsMissing : true;
+            expect(applied, `${pass} ${variant.name} [${options}] applies`).toBe(expected);
+            if (applied) expectClose(out, ref, 'float32', tol);
+          }
+        });
+      }
+    }
+  });
+
+  it('1x1 filters: every variant, stride 1 (the pointwise GEMM) and strided', () => {
+    const rand = rng(1212);
+    for (const [xShape, oc, strides] of [[[3, 7, 5, 16], 24, 1], [[2, 4, 4, 40], 70, 1], [[2, 7, 6, 13], 32, 2]] as [number[], number, number][]) {
+      const c: Case = { xShape, filterShape: [1, 1, xShape[3], oc], options: { strides }, outShape: [] };
+      c.outShape = outShapeOf(c.xShape, c.filterShape, c.options, false)!;
+      const { geometry } = resolveConv2D('test', c.xShape, c.filterShape, c.options, false);
+      const x = new Float32Array(randomValues(rand, size(c.xShape), 'float32', -1, 1));
+      const w = new Float32Array(randomValues(rand, size(c.filterShape), 'float32', -1, 1));
+      const dy = new Float32Array(randomValues(rand, size(c.outShape), 'float32', -1, 1));
+      for (const pass of PASSES) {
+        const [a, b, outShape, reduction] = operands(pass, c, x, w, dy);
+        const ref = reference(pass, c, geometry, x, w, dy);
+        native.convLabVariants(pass).forEach((variant, v) => {
+          if (!variant.available) return;
+          const out = new Float32Array(size(outShape)).fill(NaN);
+          const applied = native.convLab(pass, v, c.xShape, c.filterShape, geometry, a, b, out, [0, 0, 0, 0, 0, 0, 0]);
+          expect(applied).toBe(!(variant.name === 'pointwise-gemm' && strides > 1));
+          if (applied) expectClose(out, ref, 'float32', tolerance(reduction));
+        });
+      }
+    }
+  });
+
+  it('a layer large enough to thread: the backprop filter summed over parts of the reduction', () => {
+    const rand = rng(1313);
+    const c: Case = { xShape: [4, 20, 20, 16], filterShape: [3, 3, 16, 32], options: { pad: 'same' }, outShape: [4, 20, 20, 32] };
+    const { geometry } = resolveConv2D('test', c.xShape, c.filterShape, c.options, false);
+    const x = new Float32Array(randomValues(rand, size(c.xShape), 'float32', -1, 1));
+    const w = new Float32Array(randomValues(rand, size(c.filterShape), 'float32', -1, 1));
+    const dy = new Float32Array(randomValues(rand, size(c.outShape), 'float32', -1, 1));
+    for (const pass of PASSES) {
+      const [a, b, outShape, reduction] = operands(pass, c, x, w, dy);
+      const ref = reference(pass, c, geometry, x, w, dy);
+      native.convLabVariants(pass).forEach((variant, v) => {
+        if (!variant.available || !variant.name.startsWith('direct')) return;
+        for (const options of [[0, 0, 0, 0, 0, 0, 0], [0, 0, 40, 0, 0, 1, 1], [0, 0, 40, 0, 0, 2, 2]]) {
+          const out = new Float32Array(size(outShape)).fill(NaN);
+          expect(native.convLab(pass, v, c.xShape, c.filterShape, geometry, a, b, out, options)).toBe(true);
+          expectClose(out, ref, 'float32', tolerance(reduction));
+        }
+      });
+    }
+  });
+
+  it('rejects unknown variants and tiles', () => {
+    const geometry = [1, 1, 1, 1, 0, 0, 2, 2];
+    const x = new Float32Array(2 * 2 * 3);
+    const w = new Float32Array(3 * 4);
+    const y = new Float32Array(2 * 2 * 4);
+    expect(() => native.convLab('forward', 99, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [0, 0, 0, 0, 0, 0, 0])).toThrow('convLab: no variant 99');
+    const direct = native.convLabVariants('forward').findIndex((v) => v.available && v.name.startsWith('direct'));
+    expect(() => native.convLab('forward', direct, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [5, 7, 0, 0, 0, 0, 0])).toThrow('tile of 5x7');
+    expect(() => native.convLab('sideways' as never, 0, [1, 2, 2, 3], [1, 1, 3, 4], geometry, x, w, y, [0, 0, 0, 0, 0, 0, 0]))
+      .toThrow("convLab: expected one of forward, input, filter for pass but got 'sideways'");
+  });
+});
+
+describe('conv2d engine on wide layers (the direct tiles)', () => {
+  it('forward (fused), both gradients: agree with the reference and with tfjs-backend-cpu', () => {
+    const rand = rng(1414);
+    for (let trial = 0; trial < 16; trial++) {
+      const c = wideCase(rand);
+      const activation = ACTIVATIONS[trial % ACTIVATIONS.length];
+      const oc = c.filterShape[3];
+      const xv = randomValues(rand, size(c.xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(c.filterShape), 'float32', -1, 1);
+      const dyv = randomValues(rand, size(c.outShape), 'float32', -1, 1);
+      const bv = randomValues(rand, oc, 'float32', -1, 1);
+      const x = array(xv, c.xShape);
+      const f = array(fv, c.filterShape);
+      const dy = array(dyv, c.outShape);
+      const bias = array(bv, [oc]);
+      const alpha = array(bv, [oc]);
+      const options: FusedConvOptions = { ...c.options, bias, activation, preluActivationWeights: activation === 'prelu' ? alpha : undefined };
+      const y = conv2d(x, f, options);
+      const yRef = conv2dRef(x, f, options);
+      const [kh, kw, ic] = c.filterShape;
+      expectClose(y.data, yRef.data, 'float32', tolerance(kh * kw * ic));
+      const gradOptions = { ...c.options, dilations: 1 };
+      const outShape = outShapeOf(c.xShape, c.filterShape, gradOptions, false);
+      if (outShape !== undefined && sameArray(outShape, c.outShape)) {
+        const dx = conv2dBackpropInput(dy, f, c.xShape, gradOptions);
+        expectClose(dx.data, tfjsCpu('Conv2DBackpropInput', { dy: [dyv, c.outShape], filter: [fv, c.filterShape] },
+          { ...tfAttrs(gradOptions), inputShape: c.xShape }), 'float32', tolerance(kh * kw * oc));
+        const dw = conv2dBackpropFilter(x, dy, c.filterShape, gradOptions);
+        expectClose(dw.data, tfjsCpu('Conv2DBackpropFilter', { x: [xv, c.xShape], dy: [dyv, c.outShape] },
+          { ...tfAttrs(gradOptions), filterShape: c.filterShape }), 'float32', tolerance(size(c.outShape) / oc));
+        disposeAll(dx, dw);
+      }
+      disposeAll(x, f, dy, bias, alpha, y, yRef);
+    }
+  });
+
+  it('NaN and Inf next to padding on wide layers reach only the products tfjs forms', () => {
+    const rand = rng(1515);
+    // 288 input pixels: enough for the direct backprop input too.
+    const xShape = [2, 12, 12, 16];
+    const fShape = [3, 3, 16, 32];
+    for (const pad of ['same', [[0, 0], [1, 2], [2, 0], [0, 0]]] as ConvPadding[]) {
+      const outShape = resolveConv2D('test', xShape, fShape, { pad }, false).outShape;
+      const xv = randomValues(rand, size(xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(fShape), 'float32', -1, 1);
+      const dyv = randomValues(rand, size(outShape), 'float32', -1, 1);
+      // An Inf and a NaN in x's first and last pixels, in the filter's corner taps and in dy's borders.
+      xv[3] = Infinity;
+      xv[xv.length - 2] = NaN;
+      fv[7] = -Infinity;
+      fv[fv.length - 5] = NaN;
+      dyv[1] = Infinity;
+      dyv[dyv.length - 1] = NaN;
+      const attrs = tfAttrs({ pad });
+      const x = array(xv, xShape);
+      const f = array(fv, fShape);
+      const dy = array(dyv, outShape);
+      const y = conv2d(x, f, { pad });
+      expectClose(y.data, tfjsCpu('Conv2D', { x: [xv, xShape], filter: [fv, fShape] }, attrs), 'float32', tolerance(144));
+      const dx = conv2dBackpropInput(dy, f, xShape, { pad });
+      expectClose(dx.data, tfjsCpu('Conv2DBackpropInput', { dy: [dyv, outShape], filter: [fv, fShape] }, { ...attrs, inputShape: xShape }),
+        'float32', tolerance(288));
+      const dw = conv2dBackpropFilter(x, dy, fShape, { pad });
+      expectClose(dw.data, tfjsCpu('Conv2DBackpropFilter', { x: [xv, xShape], dy: [dyv, outShape] }, { ...attrs, filterShape: fShape }),
+        'float32', tolerance(84));
+      // Finite filter and dy: the direct passes themselves, with the non-finite x.
+      const fFinite = array(fv.map((v) => (Number.isFinite(v) ? v : 0.5)), fShape);
+      const dyFinite = array(dyv.map((v) => (Number.isFinite(v) ? v : 0.5)), outShape);
+      const y2 = conv2d(x, fFinite, { pad });
+      const y2Ref = conv2dRef(x, fFinite, { pad });
+      expectClose(y2.data, y2Ref.data, 'float32', tolerance(144));
+      const dw2 = conv2dBackpropFilter(x, dyFinite, fShape, { pad });
+      const dw2Ref = conv2dBackpropFilterRef(x, dyFinite, fShape, { pad });
+      expectClose(dw2.data, dw2Ref.data, 'float32', tolerance(84));
+      // A finite filter with the non-finite dy: the transposed forward where the geometry takes it.
+      const dx2 = conv2dBackpropInput(dy, fFinite, xShape, { pad });
+      expectClose(dx2.data, tfjsCpu('Conv2DBackpropInput', { dy: [dyv, outShape], filter: [[...fFinite.data], fShape] },
+        { ...attrs, inputShape: xShape }), 'float32', tolerance(288));
+      disposeAll(x, f, dy, y, dx, dw, fFinite, dyFinite, y2, y2Ref, dw2, dw2Ref, dx2);
+    }
+  });
+});
+
 describe('depthwiseConv2d', () => {
   // Activations computed exactly alike on both sides; elu and sigmoid go through exp (libm vs
   // V8) and leakyrelu's slope is a double in tfjs and a float here.
@@ -423,6 +659,35 @@ describe('depthwiseConv2d', () => {
       const dwRef = depthwiseConv2dBackpropFilterRef(x, dy, c.filterShape, c.options);
       expectClose(dw.data, dwRef.data, 'float32', tolerance(size(c.outShape)));
       disposeAll(x, f, dy, dx, dxRef, dw, dwRef);
+    }
+  });
+
+  it('wide layers (whole channel blocks, pixel blocks, border columns): bit for bit tfjs-backend-cpu', () => {
+    const rand = rng(1515);
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    for (let trial = 0; trial < 16; trial++) {
+      const xShape = [int(1, 2), int(4, 14), int(4, 14), pick(rand, [16, 32, 37, 64])];
+      const fShape = [int(1, 5), int(1, 5), xShape[3], trial % 4 === 3 ? 2 : 1];
+      const options: ConvOptions = { strides: int(1, 3), pad: pick(rand, ['same', 'valid', 1] as ConvPadding[]) };
+      const outShape = outShapeOf(xShape, fShape, options, true);
+      if (outShape === undefined) continue;
+      const xv = randomValues(rand, size(xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(fShape), 'float32', -1, 1);
+      const dyv = randomValues(rand, size(outShape), 'float32', -1, 1);
+      const x = array(xv, xShape);
+      const f = array(fv, fShape);
+      const dy = array(dyv, outShape);
+      const attrs = tfAttrs(options);
+      const exact = { abs: 0, rel: 0 };
+      const y = depthwiseConv2d(x, f, options);
+      expectClose(y.data, tfjsCpu('DepthwiseConv2dNative', { x: [xv, xShape], filter: [fv, fShape] }, attrs), 'float32', exact);
+      const dx = depthwiseConv2dBackpropInput(dy, f, xShape, options);
+      expectClose(dx.data, tfjsCpu('DepthwiseConv2dNativeBackpropInput', { dy: [dyv, outShape], filter: [fv, fShape] },
+        { ...attrs, inputShape: xShape }), 'float32', exact);
+      const dw = depthwiseConv2dBackpropFilter(x, dy, fShape, options);
+      expectClose(dw.data, tfjsCpu('DepthwiseConv2dNativeBackpropFilter', { x: [xv, xShape], dy: [dyv, outShape] },
+        { ...attrs, filterShape: fShape }), 'float32', exact);
+      disposeAll(x, f, dy, y, dx, dw);
     }
   });
 
