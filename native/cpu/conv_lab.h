@@ -37,7 +37,45 @@
 // median of rounds (every variant once per round). r56: 1x56x56x64 -> 64, 3x3 same; r56b8: its
 // batch of 8; c1, c2: the convnet's layers, 64x28x28x1 -> 32 and 64x13x13x32 -> 64, 3x3 valid.
 //
-// MEASUREMENTS
+// Measured on the 2-core AVX-512 development machine (AMD EPYC, Zen 5; the GEMM lab's peak is
+// about 255 GFLOP/s on one core and 475 on two), GFLOP/s before (3, the engine before this lab)
+// -> after (7, the direct engine). One thread, best of 15 rounds:
+//            forward       backprop input   backprop filter
+//   r56      164 -> 248    194 -> 246       167 -> 237
+//   c1        42 -> 81      26 -> 27         39 -> 137
+//   c2       173 -> 238    176 -> 203       150 -> 222
+//   r56b8    130 -> 241    137 -> 237       118 -> 217
+// Two threads, median of 15 rounds, in one of the moments the shared machine left both cores
+// free (most runs there see one core's worth of time, and read like the table above):
+//   r56      313 -> 457    306 -> 432       288 -> 373
+//   c1        59 -> 114     40 -> 40         54 -> 177
+//   c2       328 -> 440    302 -> 335       264 -> 412
+//   r56b8    266 -> 478    280 -> 472       213 -> 421
+// The other stages on r56, one thread (forward / input / filter): im2col-whole 145 / 175 / 141,
+// im2col in L2-sized blocks (3@b4, 0.5 MiB) 184 / 199 / 181, direct-avx2 125 / 124 / 99 (the
+// AVX2 peak is half the AVX-512 one); naive about 2-10, im2col+ref-gemm about 3.
+//
+// Why the direct engine wins: im2col writes a matrix 9x the input (r56: 3136 x 576 floats,
+// 7.2 MB) and Sgemm then packs it again, two passes through L3 around a kernel that could run
+// at peak; L2-sized blocks help one thread but leave Sgemm too little per block to thread. The
+// direct tile reads the input straight from L1/L2 (a window is read again by the neighbouring
+// tiles, from cache), keeps its filter panel in L2, and the 6 x 64 tile issues 24 FMAs per 4
+// loads and 6 broadcasts with every row pointer in a register: 97% of the one-core GEMM peak.
+// The backprop filter broadcasts dy's consecutive channels against one tap's input channels,
+// both read in place, threads summing private copies of the (small) gradient; the backprop
+// input runs at forward speed as the transposed forward, and the scatter adds the tiles into
+// dx from the kernel's own store (col2im without the col matrix) where that forward would
+// multiply padding.
+//
+// What limits the rest. One core: the forward and the same-padded gradients run at 85-97% of
+// peak, the kernel's own ceiling (broadcasts and pointer bookkeeping beside the FMAs). Two
+// cores: the forward at 93-100%; the backprop filter's threads each sum a private gradient and
+// add them at the end (r56: 79%); c2's input gradient (71%) runs its scatter in two phases of
+// bands (a thread must not add into rows another is adding into), and spends about an eighth
+// of its time adding tiles into dx. c1 (one input channel, 9 multiply-adds per output) writes
+// 5.5 MB of y for 25 MFLOP, 4.5 FLOP per byte: at about 25 GB/s of stores that is about 115
+// GFLOP/s, where it is. Its input gradient (one input channel: no tile fills a vector) stays on
+// im2col + Sgemm with n = 9; training never needs the first layer's input gradient.
 #pragma once
 #include <cstdint>
 #include <string>
