@@ -13,6 +13,12 @@ export function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class DeviceArray<D extends DType = DType> {
   #data: ArrayFor<D> | null;
 

@@ -5,7 +5,7 @@ import { backend_util } from '@tensorflow/tfjs-core';
 
 import { declareCpuOp } from '../device/cpu.js';
 import { native } from '../native.js';
-import { DeviceArray, empty } from './array.js';
+import { DeviceArray, empty, sameShape } from './array.js';
 import { checkArray, checkDType, checkRank, describe } from './validate.js';
 
 for (const op of [
@@ -105,10 +105,6 @@ export function resolveConv2D(op: string, inShape: readonly number[], filterShap
     inShape: [...inShape],
     outShape: [inShape[0], info.outHeight, info.outWidth, info.outChannels],
   };
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** Whether `shape` broadcasts to `outShape` without changing it. */

@@ -4,7 +4,7 @@
 import { cpu, declareCpuOp } from '../device/cpu.js';
 import type { Device } from '../device/device.js';
 import { native } from '../native.js';
-import { DeviceArray, empty, type DType } from './array.js';
+import { DeviceArray, empty, sameShape, type DType } from './array.js';
 import { broadcastShapes, checkArray, checkDType, describe } from './validate.js';
 
 /** The tfjs kernel names of the one-input elementwise ops. */
@@ -48,10 +48,6 @@ function checkDTypeName(op: string, dtype: unknown): asserts dtype is DType {
   if (!DTYPES.includes(dtype as DType)) {
     throw new Error(`${op}: expected one of float32, int32, bool for dtype but got ${JSON.stringify(dtype)}`);
   }
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 function runUnary(op: UnaryOp, x: DeviceArray, attrs: UnaryAttrs, reference: boolean): DeviceArray {

@@ -4,7 +4,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 
 import { addN } from '../../kernels/unary.js';
 import { nativeKernelConfig } from '../fallback.js';
-import { sameShape } from './unary_kernel.js';
+import { sameShape } from '../../kernels/array.js';
 
 export const addNConfig = nativeKernelConfig(
   'AddN',

@@ -3,7 +3,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 
 import { eluGrad } from '../../kernels/unary.js';
 import { nativeKernelConfig } from '../fallback.js';
-import { sameShape } from './unary_kernel.js';
+import { sameShape } from '../../kernels/array.js';
 
 type EluGradInputs = { dy: TensorInfo; y: TensorInfo };
 

@@ -5,7 +5,8 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 
 import { select } from '../../kernels/unary.js';
 import { nativeKernelConfig } from '../fallback.js';
-import { isNativeDType, sameShape } from './unary_kernel.js';
+import { sameShape } from '../../kernels/array.js';
+import { isNativeDType } from './unary_kernel.js';
 
 type SelectInputs = { condition: TensorInfo; t: TensorInfo; e: TensorInfo };
 

@@ -5,6 +5,7 @@
 // does not take (complex64, string, bool arithmetic, mixed dtypes) go to tfjs-backend-cpu.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
+import { sameShape, sizeOf } from '../../kernels/array.js';
 import { binary, PREDICATE_OPS, type BinaryOp } from '../../kernels/binary.js';
 import { native } from '../../native.js';
 import type { TesseraCpuBackend } from '../backend_cpu.js';
@@ -13,18 +14,6 @@ import { nativeKernelConfig } from '../fallback.js';
 
 const PREDICATES = new Set<string>(PREDICATE_OPS);
 const LOGICAL = new Set<string>(['LogicalAnd', 'LogicalOr', 'LogicalXor']);
-
-function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 export function binaryKernelConfig(op: BinaryOp): KernelConfig {
   const takes = (a: TensorInfo, b: TensorInfo): boolean => {

@@ -9,6 +9,7 @@ import {
   broadcastsTo, conv2d, conv2dBackpropFilter, conv2dBackpropInput, depthwiseConv2d, depthwiseConv2dBackpropFilter,
   depthwiseConv2dBackpropInput, resolveConv2D, type ConvOptions, type FusedActivation,
 } from '../../kernels/conv.js';
+import { sameShape } from '../../kernels/array.js';
 import { nativeKernelConfig, type KernelArgs } from '../fallback.js';
 
 const ACTIVATIONS = new Set<unknown>(['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu']);
@@ -41,7 +42,6 @@ function nativeOutShape(inShape: readonly number[], filterShape: readonly number
 /** 1 or [1, 1] (strides or dilations, already validated as positive integers or pairs of them). */
 const isUnit = (v: unknown) => v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
 const isFloat = (t: TensorInfo | undefined | null) => t != null && t.dtype === 'float32';
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 function forwardDilations(attrs: Attrs, depthwise: boolean): unknown {
   // tfjs-backend-cpu's depthwise kernel defaults missing dilations to 1; Conv2D passes them on.

@@ -3,6 +3,7 @@
 // attributes that are not numbers, go to tfjs-backend-cpu.
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
+import { sizeOf } from '../../kernels/array.js';
 import { unary, unaryOutDType, type UnaryAttrs, type UnaryOp } from '../../kernels/unary.js';
 import { native } from '../../native.js';
 import type { TesseraCpuBackend } from '../backend_cpu.js';
@@ -13,20 +14,10 @@ export function isNativeDType(dtype: string): boolean {
   return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 function attrsAreNumbers(op: UnaryOp, attrs: UnaryAttrs): boolean {
   if (op === 'Step' || op === 'LeakyRelu') return typeof attrs.alpha === 'number';
   if (op === 'ClipByValue') return typeof attrs.clipValueMin === 'number' && typeof attrs.clipValueMax === 'number';
   return true;
-}
-
-function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 // The direct kernel API validates and allocates per call; the common case (input stored
