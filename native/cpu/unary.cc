@@ -260,8 +260,8 @@ TESSERA_TARGET_AVX2 void Avx2Chunk(const In* x, Out* out, int64_t n, const Unary
   FastLoop<Op, In, Out>(x, out, n, a);
 }
 
-// The memory-bound ops run at the cache's speed only with full-width loads and stores: on
-// one core the AVX2 copy of Relu reaches about 0.8 of the L3 copy bandwidth, this one all of it.
+// Full-width loads and stores for the memory-bound ops: on one core Relu of 1M floats from L3
+// ran at 0.83 of the copy bandwidth with the AVX2 copy (102 of 123 GB/s), 0.94 with this one.
 template <UnaryOp Op, typename In, typename Out>
 TESSERA_TARGET_AVX512 void Avx512Chunk(const In* x, Out* out, int64_t n, const UnaryAttrs& a) {
   FastLoop<Op, In, Out>(x, out, n, a);
