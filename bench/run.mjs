@@ -156,13 +156,12 @@ for (const c of CASES.filter((c) => c.name.includes(only))) {
     await subject.run();
     const output = subject.result ? await subject.result() : undefined;
     if (backend === OURS) reference = output;
-    subjects.push({ backend, tfBackend, subject, output, async: isTfjs ? Boolean(c.async) : Boolean(subject.async), samples: [] });
+    subjects.push({ backend, tfBackend, subject, output, async: isTfjs ? Boolean(c.async) : Boolean(subject.async), samples: [], others: undefined });
   }
   // A round during which other processes took more than --max-others of the cores is timed
   // again after a pause (up to --retries times); the last try is kept, and counted. Rounds
   // over 5 s (tfjs-backend-cpu's big cases, hundreds of times slower than the rest) are kept
   // as they come: waiting them out would take longer than the rest of the bench.
-  let worst = 0;
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < subjects.length; i++) {
       const s = subjects[(i + round) % subjects.length];
@@ -171,10 +170,10 @@ for (const c of CASES.filter((c) => c.name.includes(only))) {
         const clock = contention();
         const started = performance.now();
         const stats = await measure(`${c.name} on ${s.backend}`, s.subject.run, s.async, maxTime / rounds);
-        const share = clock() ?? 0;
-        if (share <= maxOthers || attempt === retries || performance.now() - started > 5000) {
+        const share = clock();
+        if (share === undefined || share <= maxOthers || attempt === retries || performance.now() - started > 5000) {
           s.samples.push(...stats.sample);
-          worst = Math.max(worst, share);
+          if (share !== undefined) s.others = Math.max(s.others ?? 0, share);
           break;
         }
         console.error(`${c.name} on ${s.backend}: other processes took ${(share * 100).toFixed(0)}% of the cores; timing this round again`);
@@ -182,9 +181,9 @@ for (const c of CASES.filter((c) => c.name.includes(only))) {
       }
     }
   }
-  others[c.name] = worst;
-  console.error(`${c.name}: other processes took at most ${percent(worst)} of the cores in the rounds kept (whole case: ${percent(caseClock())})`);
-  for (const { backend, subject, output, samples } of subjects) {
+  others[c.name] = caseClock();
+  console.error(`${c.name}: other processes took ${percent(others[c.name])} of the cores meanwhile, at most ${percent(subjects.reduce((m, s) => (s.others === undefined ? m : Math.max(m ?? 0, s.others)), undefined))} in a round kept`);
+  for (const { backend, subject, output, samples, others: othersShare } of subjects) {
     await tf.setBackend(TFJS.includes(backend) ? backend : OURS);
     await subject.dispose();
     const sorted = [...samples].sort((a, b) => a - b);
@@ -192,14 +191,14 @@ for (const c of CASES.filter((c) => c.name.includes(only))) {
     const spread = (quantile(sorted, 0.75) - quantile(sorted, 0.25)) / seconds;
     const figure = c.perOp ? (seconds * 1e6) / c.work : c.work / seconds;
     const dev = backend === OURS ? undefined : deviation(reference, output);
-    results.push({ case: c.name, backend, detail: subject.detail, medianMs: seconds * 1e3, samples: samples.length, iqr: spread, unit: c.unit, formula: c.formula, figure, deviation: dev, othersShare: others[c.name] });
+    results.push({ case: c.name, backend, detail: subject.detail, medianMs: seconds * 1e3, samples: samples.length, iqr: spread, unit: c.unit, formula: c.formula, figure, deviation: dev, othersShare });
     console.error(`${c.name} on ${backend}: ${(seconds * 1e3).toFixed(3)} ms (${samples.length} samples in ${rounds} rounds, IQR ${(spread * 100).toFixed(1)}% of the median)`);
   }
 }
 
 const lines = [];
-lines.push('| case | backend | median ms | figure | formula | tessera-cpu speed-up (this ms / tessera-cpu ms) | max abs diff vs tessera-cpu (relative) |');
-lines.push('|---|---|---:|---:|---|---:|---:|');
+lines.push('| case | backend | median ms | figure | formula | tessera-cpu speed-up (this ms / tessera-cpu ms) | max abs diff vs tessera-cpu (relative) | others\' share of the cores (worst round kept) |');
+lines.push('|---|---|---:|---:|---|---:|---:|---:|');
 for (const c of CASES) {
   const rows = results.filter((r) => r.case === c.name);
   const ours = rows.find((r) => r.backend === OURS);
@@ -208,7 +207,7 @@ for (const c of CASES) {
     const fig = r.figure >= 100 ? r.figure.toFixed(0) : r.figure.toFixed(2);
     const name = r.detail ? `${r.backend} (${r.detail})` : r.backend;
     const dev = r.deviation === undefined ? '' : r.deviation.toExponential(1);
-    lines.push(`| ${c.name} | ${name} | ${r.medianMs.toFixed(3)} | ${fig} ${r.unit} | ${r.formula} | ${ratio} | ${dev} |`);
+    lines.push(`| ${c.name} | ${name} | ${r.medianMs.toFixed(3)} | ${fig} ${r.unit} | ${r.formula} | ${ratio} | ${dev} | ${percent(r.othersShare)} |`);
   }
 }
 console.log(lines.join('\n'));
@@ -226,11 +225,11 @@ for (const c of CASES) {
 }
 for (const note of notes) console.log(note);
 const runShare = wholeRun();
-const busyCases = Object.entries(others).filter(([, x]) => x > maxOthers);
-console.log(`other processes took ${percent(runShare)} of the cores during the run; rounds where they took over ${percent(maxOthers)} were timed again (up to ${retries} times)${busyCases.length ? `; still over it in: ${busyCases.map(([name, x]) => `${name} (${percent(x)})`).join(', ')}` : ''}`);
+const busyRows = results.filter((r) => r.othersShare > maxOthers);
+console.log(`other processes took ${percent(runShare)} of the cores during the run; rounds where they took over ${percent(maxOthers)} were timed again (up to ${retries} times)${busyRows.length ? `; still over it in: ${busyRows.map((r) => `${r.case} on ${r.backend} (${percent(r.othersShare)})`).join(', ')}` : ''}`);
 // Threads that spin at a join (OpenBLAS, onnxruntime, the probe) lose far more than threads
 // that sleep (tessera-cpu's pool) when a core is taken, so a busy machine skews the ratios.
-if (busyCases.length) console.log('WARNING: the machine was shared during the cases above: their timings and ratios are not trustworthy; re-run them on an idle machine');
+if (busyRows.some((r) => r.backend !== 'cpu')) console.log('WARNING: the machine was shared during the rows above: their timings and ratios are not trustworthy; re-run them on an idle machine');
 
 const info = runtimeInfo();
 const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), isa: info.build.isa, threads, node: process.version };
