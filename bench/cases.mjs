@@ -263,9 +263,11 @@ export const CASES = [
     setup() {
       const model = convnet();
       const x = tf.randomUniform([64, 28, 28, 1], 0, 1, 'float32', 12);
+      // batchSize 64: one batch of 64, as the onnxruntime peer runs it (predict's default of
+      // 32 would run two batches of 32 and concatenate them).
       return {
-        run: () => tf.dispose(model.predict(x)),
-        result: readOnce(() => model.predict(x)),
+        run: () => tf.dispose(model.predict(x, { batchSize: 64 })),
+        result: readOnce(() => model.predict(x, { batchSize: 64 })),
         dispose: () => {
           x.dispose();
           model.dispose();

@@ -21,6 +21,8 @@ interface TesseraTensorData {
   // The native buffer this entry owns. Tracked apart from `values` because a fallback
   // kernel may replace `values` with a JS array; the buffer must still be released.
   owned?: NativeArray;
+  // Index of this entry in the backend's ownedEntries while it owns a buffer.
+  slot?: number;
 }
 
 function isNativeDType(dtype: DataType): dtype is DType {
@@ -30,9 +32,25 @@ function isNativeDType(dtype: DataType): dtype is DType {
 let nextTesseraDataId = 0;
 
 export class TesseraCpuBackend extends MathBackendCPU {
-  // Every native buffer this backend owns, so dispose() can free them all (DataStorage is a
-  // WeakMap and cannot be walked).
-  private readonly ownedBuffers = new Set<NativeArray>();
+  // Every entry that owns a native buffer, so dispose() can free them all (DataStorage is a
+  // WeakMap and cannot be walked). An array with swap-removal by slot, not a Set: a tiny op
+  // adds and removes one, and a Set's hashing cost about 5% of a tiny op's time.
+  private readonly ownedEntries: TesseraTensorData[] = [];
+
+  private own(entry: TesseraTensorData): TesseraTensorData {
+    entry.slot = this.ownedEntries.length;
+    this.ownedEntries.push(entry);
+    return entry;
+  }
+
+  private disown(entry: TesseraTensorData): void {
+    const last = this.ownedEntries.pop()!;
+    if (last !== entry) {
+      this.ownedEntries[entry.slot!] = last;
+      last.slot = entry.slot;
+    }
+    entry.slot = undefined;
+  }
 
   // Arrays view() had to convert (see there), freed when the kernel that asked returns.
   private scratch: DeviceArray[] = [];
@@ -52,7 +70,6 @@ export class TesseraCpuBackend extends MathBackendCPU {
     const buffer = bufferPool.get(dtype, length);
     if (values != null) buffer.set(values as ArrayLike<number>);
     else buffer.fill(0);
-    this.ownedBuffers.add(buffer);
     return buffer;
   }
 
@@ -69,7 +86,7 @@ export class TesseraCpuBackend extends MathBackendCPU {
   private store(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType, refCount: number): void {
     if (isNativeDType(dtype) && !(values != null && Array.isArray(values) && values.length > 0 && typeof values[0] !== 'number')) {
       const owned = this.toNative(values, shape, dtype);
-      this.data.set(dataId, { values: owned, dtype, refCount, owned } as TesseraTensorData as never);
+      this.data.set(dataId, this.own({ values: owned, dtype, refCount, owned }) as never);
     } else {
       this.data.set(dataId, { values, dtype, refCount });
     }
@@ -83,8 +100,7 @@ export class TesseraCpuBackend extends MathBackendCPU {
   /** Registers a buffer from native.alloc or bufferPool.get as a tensor's storage. */
   adoptBuffer(owned: NativeArray, shape: number[], dtype: DType): TensorInfo {
     const dataId = { id: nextTesseraDataId++ };
-    this.ownedBuffers.add(owned);
-    this.data.set(dataId, { values: owned, dtype, refCount: 1, owned } as TesseraTensorData as never);
+    this.data.set(dataId, this.own({ values: owned, dtype, refCount: 1, owned }) as never);
     return { dataId, shape, dtype };
   }
 
@@ -166,7 +182,7 @@ export class TesseraCpuBackend extends MathBackendCPU {
       this.disposeData(entry.complexTensorInfos.imag.dataId, true);
     }
     if (entry.owned !== undefined) {
-      this.ownedBuffers.delete(entry.owned);
+      this.disown(entry);
       if (this.fallbackDepth > 0) this.deferredFrees.push(entry.owned);
       else bufferPool.put(entry.owned);
     }
@@ -180,8 +196,8 @@ export class TesseraCpuBackend extends MathBackendCPU {
   }
 
   override dispose(): void {
-    for (const buffer of this.ownedBuffers) native.release(buffer);
-    this.ownedBuffers.clear();
+    for (const entry of this.ownedEntries) native.release(entry.owned!);
+    this.ownedEntries.length = 0;
   }
 }
 

@@ -135,6 +135,27 @@ describe('sgemm engine on every ISA against SgemmRef', () => {
       }
     });
 
+    it(`${isa}: a column bias with relu, relu6 or nothing keeps NaN, Inf and signed zeros as the reference does`, () => {
+      // Rows of zeros (k = 0) plus a bias row: the activation sees the bias values themselves,
+      // in every lane position and column-count remainder of the vector epilogue.
+      const special = [NaN, Infinity, -Infinity, 0, -0, 6, 6.000001, 5.999999, -6, 1e-30, -1e-30, 3e38, -3e38, 1.4e-45, -1.4e-45, 0.5, -0.5];
+      const rand = rng(77);
+      for (const n of [1, 15, 16, 17, 33, 100]) {
+        const bias = new Float32Array(n);
+        for (let i = 0; i < n; i++) bias[i] = rand() < 0.5 ? special[i % special.length] : (rand() - 0.5) * 20;
+        for (const activation of ['linear', 'relu', 'relu6']) {
+          const run = (which: Isa | 'ref') => {
+            const out = new Float32Array(3 * n);
+            native.sgemm(which, false, false, 3, n, 0, new Float32Array(3), 1, new Float32Array(n), n, out, n, false, bias, false, activation, 0.2, null, false);
+            return out;
+          };
+          const got = run(isa), want = run('ref');
+          expectClose(got, want, 'float32', { abs: 0, rel: 0 });
+          for (let i = 0; i < got.length; i++) expect(Object.is(got[i], want[i])).toBe(true);
+        }
+      }
+    });
+
     it(`${isa}: empty dimensions and k = 0`, () => {
       for (const [m, n, k] of [[0, 5, 3], [4, 0, 3], [0, 0, 0], [4, 5, 0], [1, 5, 0], [40, 50, 0]] as const) {
         checkSgemm(isa, { transA: false, transB: false, m, n, k, pad: 1 }, 7);

@@ -13,6 +13,19 @@ import { bufferPool } from '../../device/buffer_pool.js';
 import { nativeKernelConfig } from '../fallback.js';
 
 const PREDICATES = new Set<string>(PREDICATE_OPS);
+
+// Up to this many elements, float32 add, sub, mul and div run in JS: crossing into the addon
+// costs more than a handful of element operations. Each is one double operation on float
+// inputs rounded to float once, which equals the float operation (double carries enough
+// bits for +, -, * and /), so the result is the same as the native kernel's, bit for bit.
+const JS_MAX_ELEMENTS = 16;
+type JsLoop = (a: Float32Array, b: Float32Array, out: Float32Array, aStep: number, bStep: number) => void;
+const JS_LOOPS: Partial<Record<BinaryOp, JsLoop>> = {
+  Add: (a, b, out, as, bs) => { for (let i = 0; i < out.length; i++) out[i] = a[i * as] + b[i * bs]; },
+  Sub: (a, b, out, as, bs) => { for (let i = 0; i < out.length; i++) out[i] = a[i * as] - b[i * bs]; },
+  Multiply: (a, b, out, as, bs) => { for (let i = 0; i < out.length; i++) out[i] = a[i * as] * b[i * bs]; },
+  RealDiv: (a, b, out, as, bs) => { for (let i = 0; i < out.length; i++) out[i] = a[i * as] / b[i * bs]; },
+};
 const LOGICAL = new Set<string>(['LogicalAnd', 'LogicalOr', 'LogicalXor']);
 
 export function binaryKernelConfig(op: BinaryOp): KernelConfig {
@@ -33,6 +46,7 @@ export function binaryKernelConfig(op: BinaryOp): KernelConfig {
     },
   );
   const code = native.binaryOpCode(op);
+  const jsLoop = JS_LOOPS[op];
   const kernelFunc: KernelFunc = (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const backend = args.backend as TesseraCpuBackend;
@@ -44,8 +58,13 @@ export function binaryKernelConfig(op: BinaryOp): KernelConfig {
       if (av !== undefined && bv !== undefined) {
         const shape = aIsScalar ? b.shape : a.shape;
         const dtype = outDType(a.dtype);
-        const out = bufferPool.get(dtype, sizeOf(shape));
-        native.binaryFlat(code, av, bv, out);
+        const size = sizeOf(shape);
+        const out = bufferPool.get(dtype, size);
+        if (jsLoop !== undefined && size <= JS_MAX_ELEMENTS && dtype === 'float32') {
+          jsLoop(av as Float32Array, bv as Float32Array, out as Float32Array, aIsScalar ? 0 : 1, bIsScalar ? 0 : 1);
+        } else {
+          native.binaryFlat(code, av, bv, out);
+        }
         return backend.adoptBuffer(out, shape.slice(), dtype);
       }
     }
