@@ -1,5 +1,8 @@
-// Public API. Importing this module registers the tfjs backends (tessera-cpu today).
-export { kernelCoverage, TESSERA_CPU, TesseraCpuBackend } from './backend/index.js';
+// Public API. Importing this module registers the tfjs backends tessera-cpu (the default)
+// and tessera-webgpu (opened on tf.setBackend('tessera-webgpu')).
+export { configureWebGpu, kernelCoverage, registerWebGpuBackend, TESSERA_CPU, TESSERA_WEBGPU, TesseraCpuBackend, TesseraWebGpuBackend } from './backend/index.js';
+export { WebGpuDevice, WebGpuError } from './device/webgpu.js';
+export type { WebGpuOptions } from './device/webgpu.js';
 export type { KernelCoverage } from './backend/index.js';
 export * as kernels from './kernels/index.js';
 export { DeviceArray, array, empty } from './kernels/array.js';

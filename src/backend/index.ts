@@ -4,6 +4,7 @@ import { registerBackend } from '@tensorflow/tfjs-core';
 import { TesseraCpuBackend } from './backend_cpu.js';
 import { registerFallbackKernels } from './fallback.js';
 import { registerNativeKernels } from './register_all_kernels.js';
+import { registerWebGpu, webGpuKernelCoverage } from './webgpu/index.js';
 
 export const TESSERA_CPU = 'tessera-cpu';
 // Above tfjs-backend-cpu (1) and tfjs-backend-wasm (2): importing tessera makes it the default.
@@ -12,6 +13,7 @@ const PRIORITY = 3;
 const nativeKernels = registerNativeKernels();
 const fallbackKernels = registerFallbackKernels(TESSERA_CPU, nativeKernels);
 registerBackend(TESSERA_CPU, () => new TesseraCpuBackend(), PRIORITY);
+registerWebGpu(TESSERA_CPU);
 
 export interface KernelCoverage {
   backend: string;
@@ -21,7 +23,8 @@ export interface KernelCoverage {
 
 /** Which tfjs kernels each Tessera backend runs natively and which fall back. */
 export function kernelCoverage(): KernelCoverage[] {
-  return [{ backend: TESSERA_CPU, native: [...nativeKernels].sort(), fallback: fallbackKernels }];
+  return [{ backend: TESSERA_CPU, native: [...nativeKernels].sort(), fallback: fallbackKernels }, webGpuKernelCoverage()];
 }
 
 export { TesseraCpuBackend };
+export { configureWebGpu, registerWebGpuBackend, TESSERA_WEBGPU, TesseraWebGpuBackend } from './webgpu/index.js';
