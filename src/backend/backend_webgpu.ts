@@ -213,19 +213,20 @@ export class TesseraWebGpuBackend extends KernelBackend {
     const cpu = this.cpu();
     const temps: TensorInfo[] = [];
     const mine = new Map<DataId, TensorInfo>();
-    const cpuInputs: NamedTensorInfoMap = {};
+    // Inputs are named tensors, or arrays of them (Concat, AddN, the ragged kernels); for
+    // some kernels `inputs` itself is an array.
+    const convert = (t: TensorInfo | TensorInfo[] | null | undefined): TensorInfo | TensorInfo[] | null | undefined => {
+      if (t == null) return t;
+      if (Array.isArray(t)) return t.map((x) => convert(x) as TensorInfo);
+      const c = this.toCpu(t);
+      temps.push(c);
+      mine.set(c.dataId, t);
+      return c;
+    };
     try {
-      for (const [name, t] of Object.entries(args.inputs)) {
-        if (t == null) {
-          cpuInputs[name] = t;
-          continue;
-        }
-        const c = this.toCpu(t);
-        temps.push(c);
-        mine.set(c.dataId, t);
-        cpuInputs[name] = c;
-      }
-      const result = config.kernelFunc({ inputs: cpuInputs, attrs: args.attrs ?? {}, backend: cpu } as never) as KernelResult;
+      const cpuInputs = (Array.isArray(args.inputs) ? [] : {}) as Record<string, unknown>;
+      for (const [name, t] of Object.entries(args.inputs)) cpuInputs[name] = convert(t as TensorInfo | TensorInfo[]);
+      const result = config.kernelFunc({ inputs: cpuInputs as NamedTensorInfoMap, attrs: args.attrs ?? {}, backend: cpu } as never) as KernelResult;
       const outs = Array.isArray(result) ? result : [result];
       const converted = outs.map((o) => {
         const input = mine.get(o.dataId);
@@ -260,7 +261,8 @@ export class TesseraWebGpuBackend extends KernelBackend {
         cpu.disposeData(imag.dataId);
       }
     }
-    return { dataId: cpu.write(this.readSync(t.dataId), t.shape, t.dtype), shape: t.shape, dtype: t.dtype };
+    // rank too: a few tfjs-backend-cpu kernels read it, as the engine hands them Tensors.
+    return { dataId: cpu.write(this.readSync(t.dataId), t.shape, t.dtype), shape: t.shape, dtype: t.dtype, rank: t.shape.length } as TensorInfo;
   }
 
   private fromCpu(o: TensorInfo): TensorInfo {
@@ -326,7 +328,9 @@ export function gpuKernelConfig(kernelName: string, run: (args: KernelArgs, back
 
 /** The fallback for a kernel without WGSL: tessera-cpu's kernel, through runOnCpu. */
 export function cpuFallbackConfig(kernelName: string): KernelConfig {
-  const kernelFunc = (args: KernelArgs) => (args.backend as TesseraWebGpuBackend).runOnCpu(kernelName, args);
+  const kernelFunc = (args: KernelArgs) => {
+    return (args.backend as TesseraWebGpuBackend).runOnCpu(kernelName, args);
+  };
   return { kernelName, backendName: TESSERA_WEBGPU, kernelFunc: kernelFunc as never };
 }
 

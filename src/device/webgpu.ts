@@ -165,6 +165,8 @@ export class WebGpuDevice {
   private pendingError: Error | null = null;
   private lostReason: string | null = null;
   private destroyed = false;
+  private released = false;
+  private readsInFlight = 0;
   private pump: (() => void) | null;
   private readonly readTimeoutMs: number;
   private readonly checks = new Set<Promise<void>>();
@@ -265,6 +267,10 @@ export class WebGpuDevice {
   /** Throws the first error Dawn reported (shader, pipeline, device loss) since the last check. */
   checkErrors(): void {
     if (this.destroyed) throw new WebGpuError('tessera-webgpu: the device was disposed');
+    this.throwReported();
+  }
+
+  private throwReported(): void {
     if (this.pendingError !== null) {
       const error = this.pendingError;
       // A lost device stays lost; other errors are reported once.
@@ -493,7 +499,7 @@ export class WebGpuDevice {
   private finishRead(staging: GPUBuffer, bytes: number): ArrayBuffer {
     if (staging.mapState !== 'mapped') {
       staging.destroy();
-      this.checkErrors();
+      this.throwReported();
       throw new WebGpuError(
         `tessera-webgpu: reading a tensor from the GPU failed (the staging buffer could not be mapped${this.lostReason ? `: device lost, ${this.lostReason}` : ''})`,
       );
@@ -509,15 +515,24 @@ export class WebGpuDevice {
     this.checkErrors();
     if (bytes === 0) return new ArrayBuffer(0);
     const staging = this.stage(buffer, bytes);
+    // A read in flight completes even if the device is disposed meanwhile (tfjs disposes
+    // backends on reset while a caller may still await data()): destroy() waits for it.
+    this.readsInFlight++;
     try {
       await staging.mapAsync(MAP_MODE_READ);
     } catch {
       // finishRead reports it, with the device loss if that is the cause.
+    } finally {
+      this.readsInFlight--;
     }
-    // Kernel checks still outstanding may explain a wrong result: report them first.
-    await Promise.all([...this.checks]);
-    this.checkErrors();
-    return this.finishRead(staging, bytes);
+    try {
+      // Kernel checks still outstanding may explain a wrong result: report them first.
+      await Promise.all([...this.checks]);
+      this.throwReported();
+      return this.finishRead(staging, bytes);
+    } finally {
+      if (this.destroyed && this.readsInFlight === 0) this.release();
+    }
   }
 
   /** As read(), blocking: runs dawn.node's event pump until the copy is mapped. */
@@ -581,15 +596,24 @@ export class WebGpuDevice {
     };
   }
 
-  /** Destroys the device and drops every Dawn object, so that the process can exit. */
+  /**
+   * Destroys the device and drops every Dawn object, so that the process can exit. Later
+   * operations throw; async reads already in flight still complete first.
+   */
   destroy(): void {
     if (this.destroyed) return;
     this.flush();
+    this.destroyed = true;
+    if (this.readsInFlight === 0) this.release();
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
     this.trimPool();
     for (const list of this.uniformPool.values()) for (const b of list) b.destroy();
     this.uniformPool.clear();
     this.pipelines.clear();
-    this.destroyed = true;
     this.device.destroy();
     void this.gpu;
   }
