@@ -13,6 +13,9 @@
 //   5 direct-avx2      the direct engine (conv_direct.cc) on the AVX2 tiles
 //   6 direct-avx512    the direct engine on the AVX-512 tiles
 //   7 engine           Conv2D and its gradients as the backend calls them
+//   8 smallk-packed    the small-K forward (conv_smallk.cc) on the active ISA's GEMM kernel
+//                      set (RxC pins another: 12x32, 14x32, 8x48 on AVX-512, 6x16 on AVX2);
+//                      forward only, K = filter_h * filter_w * in_c up to kSmallKMax (128)
 //
 // The direct engine is implicit GEMM with neither an im2col matrix nor packing: register tiles
 // (conv_kernels.h; AVX-512: 6 x 64 and 14 x 32 outputs) whose rows broadcast values straight

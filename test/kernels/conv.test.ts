@@ -364,6 +364,9 @@ function wideCase(rand: () => number, stridesToo = true): Case {
   }
 }
 
+/** kSmallKMax (native/cpu/conv_kernels.h): the longest reduction the small-K forward takes. */
+const SMALL_K_MAX = 128;
+
 describe('conv lab', () => {
   const PASSES = ['forward', 'input', 'filter'] as const;
   type Pass = typeof PASSES[number];
@@ -384,13 +387,20 @@ describe('conv lab', () => {
     return out;
   }
 
+  /** Whether the small-K variant runs: the forward with 1 <= K <= kSmallKMax (conv_kernels.h). */
+  function smallKApplies(pass: Pass, filterShape: number[]): boolean {
+    const k = filterShape[0] * filterShape[1] * filterShape[2];
+    return pass === 'forward' && k >= 1 && k <= SMALL_K_MAX;
+  }
+
   /** The lab options each variant runs with: its defaults, and for the direct ones every tile and mode. */
   function optionSets(pass: Pass, name: string, tiles: string[]): number[][] {
     const sets = [[0, 0, 0, 0, 0, 0, 0]];
     if (name === 'im2col-blocked') sets.push([0, 0, 0, 1, 0, 0, 0]);
     for (const tile of tiles) {
       const [r, c] = tile.split('x').map(Number);
-      if (pass === 'filter') sets.push([r, c, 16, 0, 0, 1, 0], [r, c, 0, 0, 0, 2, 0]);
+      if (name === 'smallk-packed') sets.push([r, c, 0, 0, 0, 0, 0]);
+      else if (pass === 'filter') sets.push([r, c, 16, 0, 0, 1, 0], [r, c, 0, 0, 0, 2, 0]);
       else if (pass === 'input') sets.push([r, c, 0, 0, 1, 0, 1], [r, c, 0, 0, 2, 0, 1], [r, c, 0, 0, 0, 0, 2]);
       else sets.push([r, c, 0, 0, 1, 0, 0], [r, c, 0, 0, 2, 0, 0]);
     }
@@ -401,8 +411,8 @@ describe('conv lab', () => {
     for (const pass of PASSES) {
       const variants = native.convLabVariants(pass);
       expect(variants.map((v) => v.name)).toEqual(['naive', 'im2col+ref-gemm', 'im2col-whole', 'im2col-blocked', 'pointwise-gemm',
-        'direct-avx2', 'direct-avx512', 'engine']);
-      for (const v of variants) expect(v.tiles.length > 0).toBe(v.name.startsWith('direct'));
+        'direct-avx2', 'direct-avx512', 'engine', 'smallk-packed']);
+      for (const v of variants) expect(v.tiles.length > 0).toBe(v.name.startsWith('direct') || v.name === 'smallk-packed');
     }
   });
 
@@ -431,7 +441,8 @@ describe('conv lab', () => {
             const channelRowsMissing = pass === 'filter' && options[5] === 2 && c.filterShape[3] % options[0] !== 0;
             const transposedOnStrides = pass === 'input' && options[6] === 1 && strided;
             const expected = variant.name === 'pointwise-gemm' ? pointwise
-              : variant.name.startsWith('direct') ? !transposedOnStrides && !channelRowsMissing : true;
+              : variant.name.startsWith('direct') ? !transposedOnStrides && !channelRowsMissing
+              : variant.name === 'smallk-packed' ? smallKApplies(pass, c.filterShape) : true;
             expect(applied, `${pass} ${variant.name} [${options}] applies`).toBe(expected);
             if (applied) expectClose(out, ref, 'float32', tol);
           }
@@ -456,7 +467,8 @@ describe('conv lab', () => {
           if (!variant.available) return;
           const out = new Float32Array(size(outShape)).fill(NaN);
           const applied = native.convLab(pass, v, c.xShape, c.filterShape, geometry, a, b, out, [0, 0, 0, 0, 0, 0, 0]);
-          expect(applied).toBe(!(variant.name === 'pointwise-gemm' && strides > 1));
+          expect(applied).toBe(variant.name === 'smallk-packed' ? smallKApplies(pass, c.filterShape)
+            : !(variant.name === 'pointwise-gemm' && strides > 1));
           if (applied) expectClose(out, ref, 'float32', tolerance(reduction));
         });
       }
