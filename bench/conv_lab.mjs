@@ -6,13 +6,13 @@
 // usage: node bench/conv_lab.mjs [--shapes NAME,... | --shapes N:H:W:C:KH:KW:OC:pad:stride:dilation,...]
 //          [--passes forward,input,filter] [--variants 3,6,6@8x32,6@12x32+c512,7] [--threads 2]
 //          [--repeats 15] [--stat median|min] [--no-check]
-// A variant may carry overrides after '@', joined by '+': RxC pins the direct tile, cN the
-// pixels per backprop-filter block, bN the image rows per im2col block, r1 / r2 forward tiles
-// across output rows / inside one, m1 / m2 backprop-filter tile rows over filter rows / output
-// channels, i1 / i2 backprop input by the transposed forward / the scatter. The columns run in
-// rounds (each once per round), so that load from elsewhere on the machine spreads evenly;
-// --stat min reports the best round instead of the median (closer to an idle machine's
-// figure when other work shares the cores).
+// A variant may carry overrides after '@', joined by '+': RxC pins the direct tile (the small-K
+// variant's GEMM kernel set), cN the pixels per backprop-filter block, bN the image rows per
+// im2col block, r1 / r2 forward tiles across output rows / inside one, m1 / m2 backprop-filter
+// tile rows over filter rows / output channels, i1 / i2 backprop input by the transposed
+// forward / the scatter. The columns run in rounds (each once per round), so that load from
+// elsewhere on the machine spreads evenly; --stat min reports the best round instead of the
+// median (closer to an idle machine's figure when other work shares the cores).
 // Named shapes: r56 (1x56x56x64 -> 64, 3x3 same), r56b8 (its batch of 8), c1 and c2 (the
 // convnet's two layers: 64x28x28x1 -> 32 and 64x13x13x32 -> 64, 3x3 valid), pw (1x1, 8x28x28x128
 // -> 128). pad is same|valid|a number. GFLOP/s = 2 * N*OH*OW*OC * KH*KW*C / seconds / 1e9 for

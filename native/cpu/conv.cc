@@ -8,6 +8,7 @@
 
 #include "core/thread_pool.h"
 #include "cpu/conv_kernels.h"
+#include "cpu/gemm_kernels.h"
 #include "cpu/isa.h"
 
 namespace tessera {
@@ -328,6 +329,10 @@ void Conv2D(const ConvGeometry& g, const float* x, const float* filter, float* y
     return;
   }
   const TileSet* tiles = ActiveTiles();
+  if (tiles != nullptr && SmallKPays(g)) {
+    SmallKForward(gemm::KernelsFor(tiles->isa), g, x, filter, y, epilogue);
+    return;
+  }
   if (tiles != nullptr && g.out_c >= kDirectMinColumns) {
     DirectForward(*tiles, DirectOptions(), g, x, filter, y, epilogue);
     return;

@@ -4,8 +4,9 @@
 // product only where tfjs forms that product).
 //
 // Regular convolutions run the direct engine (conv_direct.cc: register tiles reading the NHWC
-// tensors in place, no im2col matrix) on AVX2 and AVX-512, and im2col + Sgemm elsewhere; the
-// kernel lab (conv_lab.h) keeps the stages side by side. Depthwise ones are kernels vectorized
+// tensors in place, no im2col matrix) on AVX2 and AVX-512, layers of few input channels the
+// small-K forward (conv_smallk.cc: packed im2col tiles through the GEMM microkernels), and
+// im2col + Sgemm elsewhere; the kernel lab (conv_lab.h) keeps the stages side by side. Depthwise ones are kernels vectorized
 // across channels that reproduce tfjs's rounding exactly (conv_depthwise.cc).
 #pragma once
 #include <cstdint>

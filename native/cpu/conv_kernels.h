@@ -24,6 +24,9 @@
 #include "cpu/isa.h"
 
 namespace tessera {
+namespace gemm {
+struct KernelSet;
+}
 namespace conv {
 
 // Floor and ceiling of a / b for b > 0 and any sign of a.
@@ -117,6 +120,23 @@ struct DirectOptions {
   int filter_mode = 0;       // backprop filter: 1 tile rows are filter rows, 2 output channels
   int input_mode = 0;        // backprop input: 1 the transposed forward, 2 the scatter
 };
+
+// The small-K forward (conv_smallk.cc): tiles of the GEMM kernel set's mr output pixels whose
+// im2col rows are packed into a micro-panel, then one microkernel call per column panel over
+// the whole reduction (the filter read in place) and the set's tile epilogue. Any geometry
+// with 1 <= K = filter_h * filter_w * in_c <= kSmallKMax (SmallKFits), any out_c; sums in the
+// direct engine's order (bit for bit the same results).
+constexpr int64_t kSmallKMax = 128;
+bool SmallKFits(const ConvGeometry& g);
+// Where the engine takes it over the direct engine (measured; conv_lab.h): few input channels
+// (at most kSmallKMaxChannels), so that the direct engine's segments (filter_w * in_c steps per
+// filter row) are short (at most kSmallKMaxRow), at strides up to 2 (beyond, the input each
+// tile reads outgrows the output it writes).
+constexpr int64_t kSmallKMaxChannels = 4;
+constexpr int64_t kSmallKMaxRow = 12;
+bool SmallKPays(const ConvGeometry& g);
+void SmallKForward(const gemm::KernelSet& ks, const ConvGeometry& g, const float* x, const float* filter, float* y,
+                   const Epilogue& epilogue);
 
 // The direct passes on a tile set (any geometry). The forward applies the epilogue per tile.
 void DirectForward(const TileSet& ts, const DirectOptions& o, const ConvGeometry& g, const float* x,

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "cpu/conv_kernels.h"
 #include "cpu/gemm.h"
+#include "cpu/gemm_kernels.h"
 #include "cpu/isa.h"
 
 namespace tessera {
@@ -21,11 +22,13 @@ enum Variant {
   kDirectAvx2,
   kDirectAvx512,
   kEngine,
+  kSmallK,
   kVariantCount
 };
 
 const char* const kNames[kVariantCount] = {"naive",         "im2col+ref-gemm", "im2col-whole",  "im2col-blocked",
-                                           "pointwise-gemm", "direct-avx2",     "direct-avx512", "engine"};
+                                           "pointwise-gemm", "direct-avx2",     "direct-avx512", "engine",
+                                           "smallk-packed"};
 
 // The seven loops straight from the definition, float accumulation, no skipping tricks.
 void NaiveForward(const ConvGeometry& g, const float* x, const float* w, float* y) {
@@ -80,6 +83,20 @@ const conv::TileSet* TilesOf(int variant) {
   return ts;
 }
 
+// The small-K variant's GEMM kernel sets, the active ISA's first (the one the engine runs).
+std::vector<const gemm::KernelSet*> SmallKSets() {
+  std::vector<const gemm::KernelSet*> sets;
+  if (ActiveIsa() >= Isa::kAvx512) {
+    for (const gemm::KernelSet* ks : {gemm::Avx512Kernels(), gemm::Avx512Kernels14x32(), gemm::Avx512Kernels8x48()}) {
+      if (ks != nullptr) sets.push_back(ks);
+    }
+  }
+  if (ActiveIsa() >= Isa::kAvx2 && gemm::Avx2Kernels() != nullptr) sets.push_back(gemm::Avx2Kernels());
+  return sets;
+}
+
+std::string TileName(const gemm::KernelSet& ks) { return std::to_string(ks.mr) + "x" + std::to_string(ks.nr); }
+
 }  // namespace
 
 std::vector<ConvLabVariant> ConvLabVariants(ConvPass pass) {
@@ -89,6 +106,10 @@ std::vector<ConvLabVariant> ConvLabVariants(ConvPass pass) {
     if (v == kDirectAvx2) available = conv::Avx2Tiles() != nullptr && ActiveIsa() >= Isa::kAvx2;
     if (v == kDirectAvx512) available = conv::Avx512Tiles() != nullptr && ActiveIsa() >= Isa::kAvx512;
     std::vector<std::string> tiles;
+    if (v == kSmallK) {
+      for (const gemm::KernelSet* ks : SmallKSets()) tiles.push_back(TileName(*ks));
+      available = !tiles.empty();
+    }
     const conv::TileSet* ts = v == kDirectAvx2 ? conv::Avx2Tiles() : v == kDirectAvx512 ? conv::Avx512Tiles() : nullptr;
     for (int i = 0; ts != nullptr && i < ts->count; i++) {
       tiles.push_back(std::to_string(ts->shapes[i].rows) + "x" + std::to_string(ts->shapes[i].cols));
@@ -147,6 +168,25 @@ bool ConvLab(ConvPass pass, int variant, const ConvGeometry& g, const float* a, 
       }
       return true;
     }
+    case kSmallK: {
+      const std::vector<const gemm::KernelSet*> sets = SmallKSets();
+      if (sets.empty()) throw Error(std::string("convLab: variant ") + kNames[variant] + " is not available on this CPU");
+      const gemm::KernelSet* ks = nullptr;
+      for (const gemm::KernelSet* s : sets) {
+        if ((options.tile_rows == 0 || s->mr == options.tile_rows) && (options.tile_cols == 0 || s->nr == options.tile_cols)) {
+          ks = s;
+          break;
+        }
+      }
+      if (ks == nullptr) {
+        throw Error("convLab: no small-K tile of " + std::to_string(options.tile_rows) + "x" +
+                    std::to_string(options.tile_cols));
+      }
+      if (pass != ConvPass::kForward || !conv::SmallKFits(g) || g.filter_h * g.filter_w * g.in_c == 0) return false;
+      conv::SmallKForward(*ks, g, a, b, out, Epilogue());
+      return true;
+    }
+    case kEngine:
     default:
       if (pass == ConvPass::kForward) Conv2D(g, a, b, out, Epilogue());
       if (pass == ConvPass::kBackpropInput) Conv2DBackpropInput(g, a, b, out);

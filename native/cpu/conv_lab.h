@@ -13,6 +13,9 @@
 //   5 direct-avx2      the direct engine (conv_direct.cc) on the AVX2 tiles
 //   6 direct-avx512    the direct engine on the AVX-512 tiles
 //   7 engine           Conv2D and its gradients as the backend calls them
+//   8 smallk-packed    the small-K forward (conv_smallk.cc) on the active ISA's GEMM kernel
+//                      set (RxC pins another: 12x32, 14x32, 8x48 on AVX-512, 6x16 on AVX2);
+//                      forward only, K = filter_h * filter_w * in_c up to kSmallKMax (128)
 //
 // The direct engine is implicit GEMM with neither an im2col matrix nor packing: register tiles
 // (conv_kernels.h; AVX-512: 6 x 64 and 14 x 32 outputs) whose rows broadcast values straight
@@ -27,8 +30,9 @@
 //                    of output pixels (summed transposed, per thread); or rows: filter rows
 //                    (short reductions, few channels)
 // The engine takes the direct passes on AVX2 and AVX-512 (keeping to im2col for products
-// narrower than a vector and for the backprop input of layers with few pixels), the pointwise
-// GEMM for 1x1 forward and backprop input, im2col elsewhere.
+// narrower than a vector and for the backprop input of layers with few pixels), the small-K
+// forward for layers of few input channels (below), the pointwise GEMM for 1x1 forward and
+// backprop input, im2col elsewhere.
 //
 // Run them all with
 //   node bench/conv_lab.mjs [--shapes r56,c1,c2,r56b8 | N:H:W:C:KH:KW:OC:pad:stride:dilation,...]
@@ -76,6 +80,40 @@
 // 5.5 MB of y for 25 MFLOP, 4.5 FLOP per byte: at about 25 GB/s of stores that is about 115
 // GFLOP/s, where it is. Its input gradient (one input channel: no tile fills a vector) stays on
 // im2col + Sgemm with n = 9; training never needs the first layer's input gradient.
+//
+// The small-K forward (8). That c1 figure was not the store limit after all: the direct tile
+// walks one segment per filter row, 3 steps each there, reloading its 14 row pointers per
+// segment, so the bookkeeping outweighs the 9 multiply-adds per output. Packing the tile's
+// im2col rows instead (12 pixels x K floats in the GEMM micro-panel layout, one copy of 12
+// consecutive inputs per reduction step) and running the GEMM microkernel once over the whole
+// reduction, the filter read in place, takes c1 to the microkernel's own speed (about 210
+// GFLOP/s on one core over its 9 steps, 80% of the GEMM peak) plus the packing (about a
+// quarter of the time, one thread). Several input channels or a stride read a tap's values strided: the input is
+// first laid out as planes (per padded image row, per channel and phase of the stride; zeros
+// for the padding), so that every step is again one copy, in units of output rows whose planes
+// stay in L2 (the next unit's input prefetched while the tiles run). The sums keep the filter's
+// order, one FMA chain from zero: bit for bit the direct engine's results.
+// Before (the engine at 0cda994, the direct tiles) -> after (7, which now takes 8 for these),
+// GFLOP/s, min of 15 rounds, forward:
+//                                     one thread     two threads    two threads, TESSERA_ISA=avx2
+//   c1 (64x28x28x1 -> 32, 3x3 valid)    88 -> 148     170 -> 264      111 -> 169
+//   16x32x32x3 -> 32, 3x3 same         122 -> 167     236 -> 306      173 -> 204
+//   c2, r56                            unchanged (257, 266; 505, 515)  (the direct engine)
+// c1 at 264 GFLOP/s writes its 5.5 MB of y in 94 us (59 GB/s). Run with
+//   node bench/conv_lab.mjs --shapes c1,c2 --passes forward --variants 6,7,8 --stat min
+// The engine takes the small-K forward where it measured better than the direct tiles
+// (SmallKPays): in_c <= 4, filter_w * in_c <= 12 (the direct engine's segment length), strides
+// <= 2, any out_c. Two threads, min of 15 rounds, im2col / direct -> small-K, GFLOP/s (16x32x32
+// inputs, 32 outputs, same padding, unless given):
+//   3x3, in_c 2 / 4 / 5           93 / 142 -> 283    192 / 265 -> 326    199 / 279 -> 295
+//   3x3, in_c 6 / 8 (outside)    220 / 322 -> 311    253 / 351 -> 312
+//   5x5x2, 11x11x1               172 / 219 -> 331    112 / 124 -> 365
+//   3x3x3 s2 over 16x224x224      76 / 175 -> 186    (4x4x3 s2 over 16x64x64: 198 / 256 -> 288)
+//   3x3x4 s2 -> 64               159 / 336 -> 297    (the one loss inside the rule)
+//   outside: 6x6x3 s2 and 4x4x3 s4 over 4x224x224 (-> 64, 96): 431 -> 369, 443 -> 310; 1x1 s2
+//   in_c 8: 149 -> 121. Narrow outputs, which kept to im2col: 64x28x28x3 -> 6: 21 -> 59.
+// The loss beyond: long direct segments run near the direct engine's best while the small-K
+// path still copies every step, and strides make the input it lays out outgrow the output.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -240,6 +240,133 @@ describe('conv2d', () => {
   });
 });
 
+/** Whether the engine takes the small-K forward on the direct engine's ISAs (SmallKPays, conv_smallk.cc). */
+function smallKPays(xShape: number[], filterShape: number[], strides: number[]): boolean {
+  const [kh, kw, ic] = filterShape;
+  return kh * kw * ic >= 1 && kh * kw * ic <= 128 && ic <= 4 && kw * ic <= 12 && strides[0] <= 2 && strides[1] <= 2;
+}
+
+/** A random geometry of few input channels and a short reduction (the small-K forward's). */
+function smallKCase(rand: () => number): Case {
+  for (;;) {
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const xShape = [int(1, 5), int(1, 14), int(1, 14), int(1, 3)];
+    const filterShape = [int(1, 5), int(1, 5), xShape[3], pick(rand, [1, 3, 8, 13, 16, 31, 32, 33, 40, 64, 70])];
+    // tfjs requires strides or dilations to be 1.
+    const strides: [number, number] = rand() < 0.4 ? [int(1, 2), int(1, 2)] : [1, 1];
+    const dilations: [number, number] = strides[0] === 1 && strides[1] === 1 && rand() < 0.3 ? [int(1, 3), int(1, 3)] : [1, 1];
+    const padKind = int(0, 3);
+    const pad: ConvPadding = padKind === 0 ? 'same' : padKind === 1 ? 'valid' : padKind === 2 ? int(0, 2)
+      : [[0, 0], [int(0, 2), int(0, 2)], [int(0, 2), int(0, 2)], [0, 0]];
+    const options: ConvOptions = { strides, dilations, pad };
+    if (typeof pad !== 'string' && rand() < 0.5) options.dimRoundingMode = pick(rand, ['floor', 'round', 'ceil'] as const);
+    const outShape = outShapeOf(xShape, filterShape, options, false);
+    if (outShape !== undefined) return { xShape, filterShape, options, outShape };
+  }
+}
+
+describe('conv2d small-K layers (the packed small-K forward)', () => {
+  const variants = native.convLabVariants('forward');
+  const smallK = variants.findIndex((v) => v.name === 'smallk-packed');
+  const direct = [variants.findIndex((v) => v.name === 'direct-avx512'), variants.findIndex((v) => v.name === 'direct-avx2')]
+    .find((i) => variants[i].available);
+
+  it('fused bias and every activation, NaN and Inf in x: agree with the reference and with tfjs-backend-cpu', () => {
+    const rand = rng(1616);
+    let taken = 0;
+    for (let trial = 0; trial < 60; trial++) {
+      const c = smallKCase(rand);
+      const [, oh, ow, oc] = c.outShape;
+      const activation = ACTIVATIONS[trial % ACTIVATIONS.length];
+      const operandShapes = [[oc], [oc], [1], [ow, oc], [oh, ow, 1], c.outShape];
+      const biasShape = pick(rand, operandShapes);
+      const alphaShape = pick(rand, operandShapes);
+      const xv = randomValues(rand, size(c.xShape), 'float32', -1, 1);
+      if (trial % 4 === 3) {
+        for (const special of [NaN, Infinity, -Infinity]) xv[Math.floor(rand() * xv.length)] = special;
+      }
+      const fv = randomValues(rand, size(c.filterShape), 'float32', -1, 1);
+      const bv = randomValues(rand, size(biasShape), 'float32', -1, 1);
+      const av = randomValues(rand, size(alphaShape), 'float32', -1, 1);
+      const x = array(xv, c.xShape);
+      const f = array(fv, c.filterShape);
+      const bias = trial % 5 !== 4 ? array(bv, biasShape) : undefined;
+      const alpha = activation === 'prelu' ? array(av, alphaShape) : undefined;
+      const options: FusedConvOptions = { ...c.options, bias, activation, preluActivationWeights: alpha, leakyreluAlpha: 0.3 };
+      const out = conv2d(x, f, options);
+      const ref = conv2dRef(x, f, options);
+      const tol = tolerance(c.filterShape[0] * c.filterShape[1] * c.filterShape[2]);
+      expectClose(out.data, ref.data, 'float32', tol);
+      const expected = tfjsCpu('FusedConv2D', {
+        x: [xv, c.xShape], filter: [fv, c.filterShape], bias: bias && [bv, biasShape], preluActivationWeights: alpha && [av, alphaShape],
+      }, { ...tfAttrs(c.options), activation, leakyreluAlpha: 0.3 });
+      expectClose(out.data, expected, 'float32', tol);
+      const strides = c.options.strides as number[];
+      if (smallKPays(c.xShape, c.filterShape, strides)) taken++;
+      disposeAll(x, f, bias, alpha, out, ref);
+    }
+    // Most of them take the small-K forward (the rest: a 5-wide filter over 3 channels).
+    expect(taken).toBeGreaterThan(40);
+  });
+
+  it('bit for bit the direct engine (the same order of sums), with every tile; the engine takes it', () => {
+    const rand = rng(1717);
+    for (let trial = 0; trial < 40; trial++) {
+      const c = smallKCase(rand);
+      const { geometry } = resolveConv2D('test', c.xShape, c.filterShape, c.options, false);
+      const x = new Float32Array(randomValues(rand, size(c.xShape), 'float32', -1, 1));
+      if (trial % 3 === 2) x[Math.floor(rand() * x.length)] = trial % 2 ? NaN : -Infinity;
+      const w = new Float32Array(randomValues(rand, size(c.filterShape), 'float32', -1, 1));
+      const run = (variant: number, options = [0, 0, 0, 0, 0, 0, 0]) => {
+        const out = new Float32Array(size(c.outShape)).fill(NaN);
+        expect(native.convLab('forward', variant, c.xShape, c.filterShape, geometry, x, w, out, options)).toBe(true);
+        return out;
+      };
+      const exact = { abs: 0, rel: 0 };
+      const packed = run(smallK);
+      if (direct !== undefined) expectClose(packed, run(direct), 'float32', exact);
+      for (const tile of variants[smallK].tiles) {
+        const [r, cols] = tile.split('x').map(Number);
+        expectClose(run(smallK, [r, cols, 0, 0, 0, 0, 0]), packed, 'float32', exact);
+      }
+      const engine = run(variants.findIndex((v) => v.name === 'engine'));
+      if (smallKPays(c.xShape, c.filterShape, c.options.strides as number[])) expectClose(engine, packed, 'float32', exact);
+      else expectClose(engine, packed, 'float32', tolerance(c.filterShape[0] * c.filterShape[1] * c.filterShape[2]));
+    }
+  });
+
+  it('the convnet layers (28x28x1 -> 32, 32x32x3 -> 32 same, 3x3 at stride 2) and empty ones', () => {
+    const rand = rng(1818);
+    for (const [xShape, fShape, options] of [
+      [[5, 28, 28, 1], [3, 3, 1, 32], {}],
+      [[2, 32, 32, 3], [3, 3, 3, 32], { pad: 'same' }],
+      [[1, 33, 31, 3], [3, 3, 3, 24], { pad: 'same', strides: 2 }],
+      [[3, 17, 19, 2], [5, 5, 2, 20], { pad: [[0, 0], [2, 1], [0, 2], [0, 0]] }],
+    ] as [number[], number[], FusedConvOptions][]) {
+      const xv = randomValues(rand, size(xShape), 'float32', -1, 1);
+      const fv = randomValues(rand, size(fShape), 'float32', -1, 1);
+      const bv = randomValues(rand, fShape[3], 'float32', -1, 1);
+      const x = array(xv, xShape);
+      const f = array(fv, fShape);
+      const bias = array(bv, [fShape[3]]);
+      const out = conv2d(x, f, { ...options, bias, activation: 'relu' });
+      const expected = tfjsCpu('FusedConv2D', { x: [xv, xShape], filter: [fv, fShape], bias: [bv, [fShape[3]]] },
+        { ...tfAttrs(options), activation: 'relu' });
+      expectClose(out.data, expected, 'float32', tolerance(fShape[0] * fShape[1] * fShape[2]));
+      disposeAll(x, f, bias, out);
+    }
+    const x0 = array([], [0, 6, 6, 1]);
+    const f0 = array(randomValues(rand, 9 * 4, 'float32'), [3, 3, 1, 4]);
+    const out0 = conv2d(x0, f0, { pad: 'same' });
+    expect(out0.shape).toEqual([0, 6, 6, 4]);
+    const xo = array(randomValues(rand, 2 * 5 * 5 * 2, 'float32'), [2, 5, 5, 2]);
+    const fo = array([], [3, 3, 2, 0]);
+    const outo = conv2d(xo, fo, { pad: 'same' });
+    expect(outo.shape).toEqual([2, 5, 5, 0]);
+    disposeAll(x0, f0, out0, xo, fo, outo);
+  });
+});
+
 describe('conv2d gradients', () => {
   it('random geometries agree with the reference and with tfjs-backend-cpu', () => {
       const rand = rng(707);
@@ -364,6 +491,9 @@ function wideCase(rand: () => number, stridesToo = true): Case {
   }
 }
 
+/** kSmallKMax (native/cpu/conv_kernels.h): the longest reduction the small-K forward takes. */
+const SMALL_K_MAX = 128;
+
 describe('conv lab', () => {
   const PASSES = ['forward', 'input', 'filter'] as const;
   type Pass = typeof PASSES[number];
@@ -384,13 +514,20 @@ describe('conv lab', () => {
     return out;
   }
 
+  /** Whether the small-K variant runs: the forward with 1 <= K <= kSmallKMax (conv_kernels.h). */
+  function smallKApplies(pass: Pass, filterShape: number[]): boolean {
+    const k = filterShape[0] * filterShape[1] * filterShape[2];
+    return pass === 'forward' && k >= 1 && k <= SMALL_K_MAX;
+  }
+
   /** The lab options each variant runs with: its defaults, and for the direct ones every tile and mode. */
   function optionSets(pass: Pass, name: string, tiles: string[]): number[][] {
     const sets = [[0, 0, 0, 0, 0, 0, 0]];
     if (name === 'im2col-blocked') sets.push([0, 0, 0, 1, 0, 0, 0]);
     for (const tile of tiles) {
       const [r, c] = tile.split('x').map(Number);
-      if (pass === 'filter') sets.push([r, c, 16, 0, 0, 1, 0], [r, c, 0, 0, 0, 2, 0]);
+      if (name === 'smallk-packed') sets.push([r, c, 0, 0, 0, 0, 0]);
+      else if (pass === 'filter') sets.push([r, c, 16, 0, 0, 1, 0], [r, c, 0, 0, 0, 2, 0]);
       else if (pass === 'input') sets.push([r, c, 0, 0, 1, 0, 1], [r, c, 0, 0, 2, 0, 1], [r, c, 0, 0, 0, 0, 2]);
       else sets.push([r, c, 0, 0, 1, 0, 0], [r, c, 0, 0, 2, 0, 0]);
     }
@@ -401,8 +538,8 @@ describe('conv lab', () => {
     for (const pass of PASSES) {
       const variants = native.convLabVariants(pass);
       expect(variants.map((v) => v.name)).toEqual(['naive', 'im2col+ref-gemm', 'im2col-whole', 'im2col-blocked', 'pointwise-gemm',
-        'direct-avx2', 'direct-avx512', 'engine']);
-      for (const v of variants) expect(v.tiles.length > 0).toBe(v.name.startsWith('direct'));
+        'direct-avx2', 'direct-avx512', 'engine', 'smallk-packed']);
+      for (const v of variants) expect(v.tiles.length > 0).toBe(v.name.startsWith('direct') || v.name === 'smallk-packed');
     }
   });
 
@@ -431,7 +568,8 @@ describe('conv lab', () => {
             const channelRowsMissing = pass === 'filter' && options[5] === 2 && c.filterShape[3] % options[0] !== 0;
             const transposedOnStrides = pass === 'input' && options[6] === 1 && strided;
             const expected = variant.name === 'pointwise-gemm' ? pointwise
-              : variant.name.startsWith('direct') ? !transposedOnStrides && !channelRowsMissing : true;
+              : variant.name.startsWith('direct') ? !transposedOnStrides && !channelRowsMissing
+              : variant.name === 'smallk-packed' ? smallKApplies(pass, c.filterShape) : true;
             expect(applied, `${pass} ${variant.name} [${options}] applies`).toBe(expected);
             if (applied) expectClose(out, ref, 'float32', tol);
           }
@@ -456,7 +594,8 @@ describe('conv lab', () => {
           if (!variant.available) return;
           const out = new Float32Array(size(outShape)).fill(NaN);
           const applied = native.convLab(pass, v, c.xShape, c.filterShape, geometry, a, b, out, [0, 0, 0, 0, 0, 0, 0]);
-          expect(applied).toBe(!(variant.name === 'pointwise-gemm' && strides > 1));
+          expect(applied).toBe(variant.name === 'smallk-packed' ? smallKApplies(pass, c.filterShape)
+            : !(variant.name === 'pointwise-gemm' && strides > 1));
           if (applied) expectClose(out, ref, 'float32', tolerance(reduction));
         });
       }

@@ -1,8 +1,9 @@
 // The regular convolutions' direct tiles are compiled per ISA and conv.test.ts runs the
 // engine on the machine's widest. Vitest runs each file in its own process, so this one caps
 // the ISA at AVX2 before the addon loads and runs the engine's AVX2 tiles (and the AVX2 GEMM
-// epilogue they finish with) against the reference, and the AVX2 depthwise kernels bit for bit
-// against tfjs-backend-cpu.
+// epilogue they finish with) against the reference, the small-K forward on the AVX2 GEMM
+// kernels (6 x 16) against the reference and tfjs-backend-cpu, and the AVX2 depthwise kernels
+// bit for bit against tfjs-backend-cpu.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +51,52 @@ describe.runIf(hasAvx2)('conv2d engine on the AVX2 tiles', () => {
         ref.dispose();
       }
       for (const a of [x, f, dy, bias]) a.dispose();
+    }
+    expect(native.buildInfo().isa).toBe('avx2');
+  });
+});
+
+describe.runIf(hasAvx2)('conv2d small-K layers on the AVX2 tiles (the packed small-K forward, 6 x 16)', () => {
+  it('fused epilogues, NaN and Inf in x: agree with the reference and with tfjs-backend-cpu', () => {
+    const rand = rng(5050);
+    const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+    const activations = ['linear', 'relu', 'relu6', 'prelu', 'elu'] as const;
+    for (let trial = 0; trial < 40; trial++) {
+      const xShape = [int(1, 5), int(1, 13), int(1, 13), int(1, 3)];
+      const fShape = [int(1, 4), int(1, 4), xShape[3], [1, 5, 8, 13, 16, 17, 33, 40][int(0, 7)]];
+      const strides = trial % 3 === 2 ? 2 : 1;
+      const dilations = strides === 1 && trial % 4 === 1 ? 2 : 1;
+      const pad = (['same', 'valid', 1, [[0, 0], [1, 0], [0, 2], [0, 0]]] as const)[trial % 4];
+      const options = { pad: pad as never, strides, dilations };
+      let outShape: number[];
+      try {
+        outShape = resolveConv2D('test', xShape, fShape, options, false).outShape;
+      } catch {
+        continue;  // the filter does not fit
+      }
+      if (outShape[1] <= 0 || outShape[2] <= 0) continue;
+      const xv = randomValues(rand, size(xShape), 'float32', -1, 1);
+      if (trial % 5 === 4) {
+        for (const special of [NaN, Infinity, -Infinity]) xv[int(0, xv.length - 1)] = special;
+      }
+      const fv = randomValues(rand, size(fShape), 'float32', -1, 1);
+      const bv = randomValues(rand, fShape[3], 'float32', -1, 1);
+      const activation = activations[trial % activations.length];
+      const x = array(xv, xShape);
+      const f = array(fv, fShape);
+      const bias = array(bv, [fShape[3]]);
+      const alpha = array(bv, [fShape[3]]);
+      const fused = { ...options, bias, activation, preluActivationWeights: activation === 'prelu' ? alpha : undefined };
+      const tol = { abs: 1e-6 * (fShape[0] * fShape[1] * fShape[2] + 1), rel: 1e-5 };
+      const y = conv2d(x, f, fused);
+      const yRef = conv2dRef(x, f, fused);
+      expectClose(y.data, yRef.data, 'float32', tol);
+      const attrs = { strides, pad, dilations, dataFormat: 'NHWC', activation };
+      expectClose(y.data, tfjsCpu('FusedConv2D', {
+        x: [xv, xShape], filter: [fv, fShape], bias: [bv, [fShape[3]]],
+        ...(activation === 'prelu' ? { preluActivationWeights: [bv, [fShape[3]]] } : {}),
+      } as Record<string, [number[], number[]]>, attrs), 'float32', tol);
+      for (const a of [x, f, bias, alpha, y, yRef]) a.dispose();
     }
     expect(native.buildInfo().isa).toBe('avx2');
   });
