@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `tessera` command line.
-import { runtimeInfo } from './info.js';
+import { runtimeInfoAsync } from './info.js';
 
-function printInfo(json: boolean): void {
-  const info = runtimeInfo();
+async function printInfo(json: boolean): Promise<void> {
+  const info = await runtimeInfoAsync();
   if (json) {
     console.log(JSON.stringify(info, null, 2));
     return;
@@ -19,7 +19,7 @@ function printInfo(json: boolean): void {
   }
   for (const k of info.kernels) {
     const total = k.native.length + k.fallback.length;
-    console.log(`kernels on ${k.backend}: ${k.native.length} native, ${k.fallback.length} fallback (tfjs-backend-cpu), ${total} in all`);
+    console.log(`kernels on ${k.backend}: ${k.native.length} native, ${k.fallback.length} fallback (${k.fallbackTo}), ${total} in all`);
     console.log(`  native:   ${k.native.join(' ')}`);
     console.log(`  fallback: ${k.fallback.join(' ')}`);
   }
@@ -36,7 +36,7 @@ commands:
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'info':
-    printInfo(rest.includes('--json'));
+    await printInfo(rest.includes('--json'));
     break;
   case undefined:
   case 'help':

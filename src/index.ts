@@ -10,5 +10,5 @@ export type { DType } from './kernels/array.js';
 export { cpu, nativeCpuOps } from './device/cpu.js';
 export type { Device, DeviceKind } from './device/device.js';
 export { native } from './native.js';
-export { runtimeInfo } from './info.js';
+export { runtimeInfo, runtimeInfoAsync, webGpuReport } from './info.js';
 export type { RuntimeInfo } from './info.js';

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import { kernelCoverage, type KernelCoverage } from './backend/index.js';
 import { cpu } from './device/cpu.js';
+import { WebGpuDevice } from './device/webgpu.js';
 import { native, type BuildInfo } from './native.js';
 
 export interface DeviceReport {
@@ -26,7 +27,8 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function runtimeInfo(): RuntimeInfo {
+/** What this installation is; `webgpu` is the report of webGpuReport() where one was made. */
+export function runtimeInfo(webgpu?: DeviceReport): RuntimeInfo {
   const cuda = native.cudaInfo();
   const devices: DeviceReport[] = [{ kind: 'cpu', name: cpu.name, available: true }];
   if (cuda.devices.length > 0) {
@@ -36,7 +38,7 @@ export function runtimeInfo(): RuntimeInfo {
   } else {
     devices.push({ kind: 'cuda', name: 'cuda', available: false, reason: cuda.reason });
   }
-  devices.push({ kind: 'webgpu', name: 'webgpu', available: false, reason: 'the WebGPU device is not implemented yet in this version' });
+  devices.push(webgpu ?? { kind: 'webgpu', name: 'webgpu', available: false, reason: 'not probed: runtimeInfoAsync() (and `tessera info`) open the device to see' });
   return {
     version: packageVersion(),
     node: process.version,
@@ -45,4 +47,23 @@ export function runtimeInfo(): RuntimeInfo {
     devices,
     kernels: kernelCoverage(),
   };
+}
+
+/** Opens (and closes) a WebGPU device to report whether tessera-webgpu can run, and on what. */
+export async function webGpuReport(): Promise<DeviceReport> {
+  try {
+    const device = await WebGpuDevice.create();
+    const { vendor, architecture } = device.adapterInfo;
+    const details = [vendor, architecture].filter(Boolean).join(' ');
+    const name = `webgpu ${device.name}${details && !device.name.includes(details) ? ` (${details})` : ''}${device.canReadSync ? '' : ', async reads only'}`;
+    device.destroy();
+    return { kind: 'webgpu', name, available: true };
+  } catch (e) {
+    return { kind: 'webgpu', name: 'webgpu', available: false, reason: (e as Error).message.replace(/^tessera-webgpu: /, '') };
+  }
+}
+
+/** runtimeInfo() with the WebGPU device probed. */
+export async function runtimeInfoAsync(): Promise<RuntimeInfo> {
+  return runtimeInfo(await webGpuReport());
 }

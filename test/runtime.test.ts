@@ -70,5 +70,16 @@ describe('tessera info', () => {
     if (!cuda.available) expect(cuda.reason.length).toBeGreaterThan(10);
     expect(info.kernels[0].native).toContain('Add');
     expect(info.kernels[0].fallback.length + info.kernels[0].native.length).toBeGreaterThan(150);
+    // tessera-webgpu: probed for real (an adapter, or the reason there is none), and every
+    // kernel either in WGSL or in the fallback list, none in both.
+    const webgpu = info.devices.find((d: { kind: string }) => d.kind === 'webgpu');
+    if (webgpu.available) expect(webgpu.name).toMatch(/^webgpu \S/);
+    else expect(webgpu.reason).toMatch(/adapter|webgpu|dawn/i);
+    const gpu = info.kernels.find((k: { backend: string }) => k.backend === 'tessera-webgpu');
+    expect(gpu.fallbackTo).toBe('tessera-cpu');
+    expect(gpu.native).toContain('Add');
+    expect(gpu.native).toContain('Reshape');
+    expect(gpu.native.filter((k: string) => gpu.fallback.includes(k))).toEqual([]);
+    expect(gpu.native.length + gpu.fallback.length).toBe(info.kernels[0].native.length + info.kernels[0].fallback.length);
   });
 });

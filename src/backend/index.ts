@@ -17,13 +17,17 @@ registerWebGpu(TESSERA_CPU);
 
 export interface KernelCoverage {
   backend: string;
+  /** Kernels with Tessera's own implementation on this backend (native code, or WGSL). */
   native: string[];
+  /** Kernels that run elsewhere, through the backend's one fallback mechanism. */
   fallback: string[];
+  /** Where the fallback kernels run. */
+  fallbackTo: string;
 }
 
 /** Which tfjs kernels each Tessera backend runs natively and which fall back. */
 export function kernelCoverage(): KernelCoverage[] {
-  return [{ backend: TESSERA_CPU, native: [...nativeKernels].sort(), fallback: fallbackKernels }, webGpuKernelCoverage()];
+  return [{ backend: TESSERA_CPU, native: [...nativeKernels].sort(), fallback: fallbackKernels, fallbackTo: 'tfjs-backend-cpu' }, webGpuKernelCoverage()];
 }
 
 export { TesseraCpuBackend };

@@ -19,6 +19,8 @@
 // arrives asynchronously and is thrown by the next operation on the device (and rejects
 // pending reads). Device loss is recorded the same way; a read in flight fails at once
 // instead of hanging, and every later operation throws.
+import { existsSync } from 'node:fs';
+
 export type PowerPreference = 'low-power' | 'high-performance';
 
 export interface WebGpuOptions {
@@ -227,9 +229,11 @@ export class WebGpuDevice {
     const gpu = dawn.create(flags);
     const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
     if (adapter === null) {
+      const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+      const hint = !process.env.VK_ICD_FILENAMES && existsSync(swiftshader) ? `; SwiftShader is installed: VK_ICD_FILENAMES=${swiftshader} selects it` : '';
       throw new WebGpuError(
         `tessera-webgpu: no WebGPU adapter${adapterName ? ` matching '${adapterName}'` : ''}${backend ? ` on Dawn's ${backend} backend` : ''}` +
-          ' (no GPU driver Dawn can use: on Linux, Vulkan needs libvulkan1 and a driver, e.g. SwiftShader via VK_ICD_FILENAMES)',
+          ` (no GPU driver Dawn can use: on Linux, Vulkan needs libvulkan1 and a driver, e.g. SwiftShader via VK_ICD_FILENAMES${hint})`,
       );
     }
     const a = adapter.info;

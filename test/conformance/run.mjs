@@ -5,8 +5,8 @@
 // (resolved through the packages' "module" fields), the .node addon and jasmine-core left
 // external so the runner's jasmine is the one the specs talk to.
 //
-// usage: node test/conformance/run.mjs [--backend tessera-cpu|cpu] [--filter TEXT] [--expect N] [--compare cpu]
-//   --expect N     fail unless at least N specs pass (default: 4225 for tessera-cpu, the count
+// usage: node test/conformance/run.mjs [--backend tessera-cpu|tessera-webgpu|cpu] [--filter TEXT] [--expect N] [--compare cpu]
+//   --expect N     fail unless at least N specs pass (default: 4225 for the tessera backends, the count
 //                  tfjs-backend-cpu passes at 4.22.0 less its 2 "Switching cpu backends" specs)
 //   --compare cpu  first run the suite on tfjs-backend-cpu (in a child process) and fail unless
 //                  every spec it passes also passes here (the 2 that exist only for a backend
@@ -25,7 +25,21 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const backend = option('--backend', 'tessera-cpu');
-const expected = Number(option('--expect', backend === 'tessera-cpu' ? '4225' : '0'));
+const expected = Number(option('--expect', backend.startsWith('tessera-') ? '4225' : '0'));
+
+// tessera-webgpu needs a WebGPU adapter (on a machine without a GPU: SwiftShader's Vulkan
+// driver through VK_ICD_FILENAMES). Without one the run is skipped with the reason, unless
+// TESSERA_REQUIRE lists webgpu (CI sets it), which makes it a failure.
+if (backend === 'tessera-webgpu') {
+  const { webGpuReport } = await import('../../dist/info.js');
+  const report = await webGpuReport();
+  if (!report.available) {
+    const required = (process.env.TESSERA_REQUIRE ?? '').split(',').map((s) => s.trim()).includes('webgpu');
+    console.log(`${required ? 'FAIL' : 'skipping'}: tfjs-core suite on tessera-webgpu: ${report.reason}`);
+    process.exit(required ? 1 : 0);
+  }
+  console.log(`tessera-webgpu adapter: ${report.name}`);
+}
 const filter = option('--filter', '');
 const compareWith = option('--compare', '');
 process.env.TESSERA_CONFORMANCE_BACKEND = backend;

@@ -29,6 +29,21 @@ describeWebGpu('tessera-webgpu device', () => {
     tf.dispose([a, b, c]);
   });
 
+  it('reshapes without moving data: the result shares the GPU buffer', () => {
+    const backend = webgpuBackend();
+    const a = tf.add(tf.tensor([1, 2, 3, 4, 5, 6]), tf.scalar(1));
+    const before = backend.device.stats();
+    const b = tf.reshape(a, [2, -1]);
+    expect(b.shape).toEqual([2, 3]);
+    expect(b.dataId).toBe(a.dataId);
+    expect(backend.isOnGpu(b)).toBe(true);
+    expect(backend.device.stats().liveBuffers).toBe(before.liveBuffers);
+    expect(() => tf.reshape(a, [4, 2])).toThrow(/Size\(6\) must match the product of shape 4,2/);
+    a.dispose();
+    expect([...b.dataSync()]).toEqual([2, 3, 4, 5, 6, 7]);
+    b.dispose();
+  });
+
   it('reads synchronously and asynchronously, many times in a row', async () => {
     const x = tf.tensor(Array.from({ length: 1000 }, (_, i) => i));
     for (let i = 0; i < 50; i++) {

@@ -48,8 +48,8 @@ export function registerWebGpu(cpuBackendName: string): void {
 }
 
 /** Kernels tessera-webgpu runs in WGSL, and those that run on tessera-cpu. */
-export function webGpuKernelCoverage(): { backend: string; native: string[]; fallback: string[] } {
-  return { backend: TESSERA_WEBGPU, native: [...gpuKernels].sort(), fallback: fallbackKernels };
+export function webGpuKernelCoverage(): { backend: string; native: string[]; fallback: string[]; fallbackTo: string } {
+  return { backend: TESSERA_WEBGPU, native: [...gpuKernels].sort(), fallback: fallbackKernels, fallbackTo: 'tessera-cpu' };
 }
 
 export { TESSERA_WEBGPU, TesseraWebGpuBackend };

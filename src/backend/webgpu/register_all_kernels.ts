@@ -2,7 +2,9 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 
 import { binaryKernelConfigs } from './kernels/binary.js';
+import { shapeKernelConfigs } from './kernels/shape.js';
 
 export const WEBGPU_KERNELS: KernelConfig[] = [
   ...binaryKernelConfigs,
+  ...shapeKernelConfigs,
 ];
