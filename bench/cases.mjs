@@ -19,9 +19,10 @@ function values(shape, seed) {
 }
 
 /** A `result` for a tfjs case: runs the op once and reads its output. */
-const readOnce = (op) => () => {
+// Async, so that GPU backends without synchronous reads (tfjs-backend-webgpu in Node) work.
+const readOnce = (op) => async () => {
   const t = op();
-  const data = Float32Array.from(t.dataSync());
+  const data = Float32Array.from(await t.data());
   t.dispose();
   return data;
 };

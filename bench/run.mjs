@@ -7,9 +7,17 @@
 // median / tessera-cpu median), and how far each peer's output is from tessera-cpu's.
 // Results are also written as JSON.
 //
+// With --device webgpu the same cases run on tessera-webgpu beside tfjs-backend-webgpu 4.22.0,
+// both in this process on the same Dawn adapter (dawn.node from the webgpu package, handed to
+// tfjs-backend-webgpu as navigator.gpu). A sample there ends when the GPU has finished the
+// work (tessera-webgpu: device.idle(); tfjs-backend-webgpu: submitQueue() and
+// queue.onSubmittedWorkDone()), without reading the result back. On SwiftShader (no GPU)
+// only the correctness column means anything.
+//
 // usage: npm run bench [-- --only TEXT] [--backends tessera-cpu,cpu,wasm,openblas,onnxruntime,bandwidth]
 //                       [--max-time S per backend and case] [--rounds N] [--max-others F] [--retries N]
 //                       [--openblas-core NAME (an OPENBLAS_CORETYPE; default: OpenBLAS detects the CPU)]
+//        npm run bench -- --device webgpu [--only TEXT] [--max-time S] [--rounds N]
 import Benchmark from 'benchmark';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -19,7 +27,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { native, runtimeInfo } from '../dist/index.js';
+import { native, runtimeInfo, webGpuReport } from '../dist/index.js';
 import { CASES } from './cases.mjs';
 import { loadNativePeers, loadOnnxRuntime } from './peers.mjs';
 
@@ -29,11 +37,34 @@ const option = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const OURS = 'tessera-cpu';
-const TFJS = [OURS, 'cpu', 'wasm'];
-const PEERS = ['openblas', 'onnxruntime', 'bandwidth'];
+const gpu = option('--device', 'cpu') === 'webgpu';
+const OURS = gpu ? 'tessera-webgpu' : 'tessera-cpu';
+const TFJS = gpu ? [OURS, 'webgpu'] : [OURS, 'cpu', 'wasm'];
+const PEERS = gpu ? [] : ['openblas', 'onnxruntime', 'bandwidth'];
 const only = option('--only', '');
 const wanted = option('--backends', [...TFJS, ...PEERS].join(',')).split(',');
+let adapter = '';
+if (gpu) {
+  const report = await webGpuReport();
+  if (!report.available) {
+    console.error(`--device webgpu: ${report.reason}`);
+    process.exit(1);
+  }
+  adapter = report.name;
+  const { create, globals } = await import('webgpu');
+  for (const [name, value] of Object.entries(globals)) if (!(name in globalThis)) globalThis[name] = value;
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
+  await import('@tensorflow/tfjs-backend-webgpu');
+}
+
+/** Resolves when the backend's GPU has run everything submitted so far. */
+async function gpuIdle(backendName) {
+  const b = tf.engine().findBackend(backendName);
+  if (backendName === 'tessera-webgpu') return b.device.idle();
+  b.endComputePassEncoder();
+  if (b.commandEncoder) b.submitQueue();
+  await b.queue.onSubmittedWorkDone();
+}
 const maxTime = Number(option('--max-time', '3'));
 const rounds = Number(option('--rounds', '3'));
 const maxOthers = Number(option('--max-others', '0.1'));
@@ -43,7 +74,9 @@ const threads = native.numThreads();
 const version = (pkg) => JSON.parse(readFileSync(join(here, '..', 'node_modules', pkg, 'package.json'), 'utf8')).version;
 const absent = {};
 const ctx = { threads };
-const versions = { 'tfjs-core': version('@tensorflow/tfjs-core'), 'tfjs-backend-cpu': version('@tensorflow/tfjs-backend-cpu'), 'tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm') };
+const versions = gpu
+  ? { 'tfjs-core': version('@tensorflow/tfjs-core'), 'tfjs-backend-webgpu': version('@tensorflow/tfjs-backend-webgpu'), webgpu: version('webgpu'), adapter }
+  : { 'tfjs-core': version('@tensorflow/tfjs-core'), 'tfjs-backend-cpu': version('@tensorflow/tfjs-backend-cpu'), 'tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm') };
 if (wanted.some((b) => b === 'openblas' || b === 'bandwidth')) {
   const loaded = loadNativePeers(threads, option('--openblas-core', ''));
   if (loaded.addon) {
@@ -152,11 +185,18 @@ for (const c of CASES.filter((c) => c.name.includes(only))) {
     await tf.setBackend(tfBackend);
     await tf.ready();
     const subject = isTfjs ? c.setup() : await c.peers[backend](ctx);
+    if (gpu) {
+      const run = subject.run;
+      subject.run = async () => {
+        await run();
+        await gpuIdle(tfBackend);
+      };
+    }
     // Warm-up outside the timing: first-call costs (wasm compilation, allocations).
     await subject.run();
     const output = subject.result ? await subject.result() : undefined;
     if (backend === OURS) reference = output;
-    subjects.push({ backend, tfBackend, subject, output, async: isTfjs ? Boolean(c.async) : Boolean(subject.async), samples: [], others: undefined });
+    subjects.push({ backend, tfBackend, subject, output, async: gpu || (isTfjs ? Boolean(c.async) : Boolean(subject.async)), samples: [], others: undefined });
   }
   // A round during which other processes took more than --max-others of the cores is timed
   // again after a pause (up to --retries times); the last try is kept, and counted. Rounds
@@ -197,7 +237,7 @@ for (const c of CASES.filter((c) => c.name.includes(only))) {
 }
 
 const lines = [];
-lines.push('| case | backend | median ms | figure | formula | tessera-cpu speed-up (this ms / tessera-cpu ms) | max abs diff vs tessera-cpu (relative) | others\' share of the cores (worst round kept) |');
+lines.push(`| case | backend | median ms | figure | formula | ${OURS} speed-up (this ms / ${OURS} ms) | max abs diff vs ${OURS} (relative) | others' share of the cores (worst round kept) |`);
 lines.push('|---|---|---:|---:|---|---:|---:|---:|');
 for (const c of CASES) {
   const rows = results.filter((r) => r.case === c.name);
@@ -234,12 +274,13 @@ if (busyRows.some((r) => r.backend !== 'cpu')) console.log('WARNING: the machine
 const info = runtimeInfo();
 const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), isa: info.build.isa, threads, node: process.version };
 console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; tessera ${machine.isa} with ${threads} threads; node ${machine.node}`);
-console.log(`threads: OpenBLAS, onnxruntime (intraOpNumThreads) and the bandwidth probe run ${threads} threads, as tessera-cpu does; tfjs-backend-wasm runs one thread in Node (SIMD on)`);
+if (gpu) console.log(`adapter: ${adapter} (tessera-webgpu and tfjs-backend-webgpu on the same Dawn adapter)`);
+else console.log(`threads: OpenBLAS, onnxruntime (intraOpNumThreads) and the bandwidth probe run ${threads} threads, as tessera-cpu does; tfjs-backend-wasm runs one thread in Node (SIMD on)`);
 console.log(`versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join('; ')}`);
 for (const [peer, reason] of Object.entries(absent)) if (wanted.includes(peer)) console.log(`${peer}: left out: ${reason}`);
-console.log('speed-up: peer median / tessera-cpu median (above 1: tessera-cpu is faster); on a bandwidth row it is tessera-cpu GB/s / measured GB/s');
+console.log(`speed-up: peer median / ${OURS} median (above 1: ${OURS} is faster)${gpu ? '' : '; on a bandwidth row it is tessera-cpu GB/s / measured GB/s'}`);
 const outDir = join(here, 'results');
 mkdirSync(outDir, { recursive: true });
-const file = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const file = join(outDir, `bench-${gpu ? 'webgpu-' : ''}${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, tessera: info.version, versions, absent, othersShare: { run: runShare, cases: others }, results, bandwidthShares: shares, notes }, null, 2));
 console.log(`JSON: ${file}`);
