@@ -66,6 +66,20 @@ describe('tessera-cpu backend', () => {
     }
   });
 
+  it('a slice of the whole tensor shares its storage and outlives the original', () => {
+    const before = liveBuffers();
+    const x = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const whole = tf.slice(x, [0, 0], [2, 3]);
+    const part = tf.slice(x, [1, 0], [1, 3]);
+    expect(whole.dataId).toBe(x.dataId);
+    expect(part.dataId).not.toBe(x.dataId);
+    x.dispose();
+    expect([...whole.dataSync()]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect([...part.dataSync()]).toEqual([4, 5, 6]);
+    tf.dispose([whole, part]);
+    expect(liveBuffers()).toBe(before);
+  });
+
   it('hands out copies on read, so a kept array survives the tensor', () => {
     const a = tf.tensor([1, 2, 3]);
     const values = a.dataSync();
