@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
 
+import { registerWebGpuBackend } from '../../src/backend/webgpu/index.js';
 import { WebGpuError, workgroupsFor } from '../../src/device/webgpu.js';
 import { expectClose, randomShape, randomValues, rng } from '../helpers.js';
 import { describeWebGpu, onCpu, webgpuBackend } from './setup.js';
@@ -212,4 +213,22 @@ it('a script that used tessera-webgpu exits by itself', () => {
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60000 });
   expect(child.status, child.stderr).toBe(0);
   expect(['4,6', 'no webgpu']).toContain(child.stdout.trim());
+});
+
+describeWebGpu('tessera-webgpu device loss', () => {
+  it('a lost device makes reads and later ops throw instead of hanging', async () => {
+    const backend = webgpuBackend();
+    const x = tf.add(tf.tensor([1, 2, 3]), tf.scalar(1));
+    // Lose the device under the backend's feet, as a driver reset would.
+    (backend.device as unknown as { device: GPUDevice }).device.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(() => x.dataSync()).toThrow(/device was lost/);
+    expect(() => tf.add(x, x)).toThrow(/device was lost/);
+    await expect(x.data()).rejects.toThrow(/device was lost/);
+    // A fresh backend opens a fresh device.
+    tf.removeBackend('tessera-webgpu');
+    registerWebGpuBackend();
+    expect(await tf.setBackend('tessera-webgpu')).toBe(true);
+    expect([...tf.add(tf.tensor([1]), tf.tensor([2])).dataSync()]).toEqual([3]);
+  });
 });
