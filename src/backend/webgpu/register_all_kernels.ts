@@ -2,7 +2,23 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 
 import { binaryKernelConfigs } from './kernels/binary.js';
+import { concatKernelConfigs } from './kernels/concat.js';
+import { gatherKernelConfigs } from './kernels/gather.js';
+import { onehotKernelConfigs } from './kernels/onehot.js';
+import { padKernelConfigs } from './kernels/pad.js';
+import { reverseKernelConfigs } from './kernels/reverse.js';
+import { sliceKernelConfigs } from './kernels/slice.js';
+import { tileKernelConfigs } from './kernels/tile.js';
+import { transposeKernelConfigs } from './kernels/transpose.js';
 
 export const WEBGPU_KERNELS: KernelConfig[] = [
   ...binaryKernelConfigs,
+  ...concatKernelConfigs,
+  ...gatherKernelConfigs,
+  ...onehotKernelConfigs,
+  ...padKernelConfigs,
+  ...reverseKernelConfigs,
+  ...sliceKernelConfigs,
+  ...tileKernelConfigs,
+  ...transposeKernelConfigs,
 ];
