@@ -1,4 +1,4 @@
-// Concat (and Pack) of up to {{COUNT}} inputs in one dispatch. Every input is seen as a
+// Concat (and Pack) of up to COUNT inputs in one dispatch. Every input is seen as a
 // matrix [outer, width_k] (the dims before the axis, and the rest); the output is
 // [outer, total], input k occupying columns [offset_k, offset_k + width_k). One invocation
 // per output element of this group of inputs; words are copied as u32 (any dtype).

@@ -1,7 +1,7 @@
 // GatherV2: x seen as [batch, outer, dim, slice], indices as [batch, n] (int32), the output
 // as [batch, outer, n, slice]: out[b, o, k, s] = x[b, o, indices[b, k], s]. The JS side has
 // checked every index against [0, dim) as tfjs-backend-cpu does; an index outside would
-// give zeros (never a read outside x). With {{W}} = vec4<u32> each invocation moves four
+// give zeros (never a read outside x). With W = vec4<u32> each invocation moves four
 // words of a slice (slice then counts vec4s). Words are copied as raw bits (any dtype).
 // Parameters: size, slice, n, outer, dim.
 @group(0) @binding(0) var<storage, read> src: array<{{W}}>;

@@ -1,8 +1,8 @@
-// GatherNd: row r of indices ([rows, {{DEPTH}}], int32) addresses slice
+// GatherNd: row r of indices ([rows, DEPTH], int32) addresses slice
 // sum_j indices[r, j] * stride_j of x (strides in slices, as tfjs's prepareAndValidate gives
 // them); out[r, s] = x[that slice * sliceSize + s]. The JS side has checked every row's
 // offset as tfjs-backend-cpu does; one outside would give zeros. Words copied as raw bits.
-// Parameters: size, sliceSize, slices in x, then the {{DEPTH}} strides.
+// Parameters: size, sliceSize, slices in x, then the DEPTH strides.
 @group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read> indices: array<i32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;

@@ -2,9 +2,9 @@
 // generic Transpose: out[i] = src[base + sum_d coord_d(i) * stride_d], where coord_d(i) are
 // the output coordinates of i (row-major, outermost first) and strides may be negative
 // (reversed dims). Elements are copied as raw 32-bit words, so one shader serves float32,
-// int32 and bool; with {{W}} = vec4<u32> every invocation moves four consecutive words
+// int32 and bool; with W = vec4<u32> every invocation moves four consecutive words
 // (the JS side has divided extents, strides and base by four for that).
-// {{RANK}}: number of dims after merging (1..8).
+// RANK: number of dims after merging (1..8).
 // Parameters: size (in W units), base (i32), then per dim outermost first: extent, stride (i32).
 @group(0) @binding(0) var<storage, read> src: array<{{W}}>;
 @group(0) @binding(1) var<storage, read_write> dst: array<{{W}}>;

@@ -1,8 +1,8 @@
 // PadV2 (constant) and MirrorPad (reflect, symmetric): one invocation per output element,
 // which finds its source coordinate per dim; words are copied as u32 (any dtype).
-// {{MIRROR}}: false for a constant pad, true for a mirror pad with {{EDGE}} = 0 (reflect:
+// MIRROR: false for a constant pad, true for a mirror pad with EDGE = 0 (reflect:
 // the edge element is not repeated) or 1 (symmetric: it is).
-// {{RANK}}: dims after merging (constant pads fold each unpadded dim into the one outside it).
+// RANK: dims after merging (constant pads fold each unpadded dim into the one outside it).
 // Parameters: size, the constant's bits, then per dim outermost first: the output's extent,
 // the padding before (i32), x's extent and x's stride.
 @group(0) @binding(0) var<storage, read> src: array<u32>;

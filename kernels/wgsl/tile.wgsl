@@ -1,5 +1,5 @@
 // Tile: out[coord] = x[coord % x.shape], per dim. Words are copied as u32 (any dtype).
-// {{RANK}}: dims after merging (the JS side folds each dim that is not repeated into the
+// RANK: dims after merging (the JS side folds each dim that is not repeated into the
 // one outside it). Parameters: size, then per dim outermost first: the output's extent,
 // x's extent and x's stride.
 @group(0) @binding(0) var<storage, read> src: array<u32>;
