@@ -21,7 +21,11 @@ type PoolKind = 'max' | 'avg' | 'argmax';
 function poolInfo(x: TensorInfo, attrs: MaxPoolAttrs | AvgPoolAttrs): backend_util.Conv2DInfo | null {
   if (x.shape.length !== 4) return null;
   const { filterSize, strides, pad, dimRoundingMode } = attrs;
-  return backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  // A numeric pad without a rounding mode can give a fractional output size: tessera-cpu
+  // decides what that is.
+  const whole = [...info.outShape, info.padInfo.top, info.padInfo.left].every(Number.isInteger);
+  return whole ? info : null;
 }
 
 function geometry(meta: Meta, info: backend_util.Conv2DInfo, channels: number): Meta {
