@@ -118,7 +118,7 @@ describeWebGpu('tessera-webgpu pooling, batch norm, resize', () => {
       const x = input(rand, shape);
       // Pooling rejects strides and padding tfjs does not allow: skip those draws.
       try {
-        await onCpu(() => tf.maxPool(tf.zeros(shape) as tf.Tensor4D, filter, strides, pad as never, rounding));
+        await onCpu(() => tf.maxPool(tf.zeros(shape as [number, number, number, number]) as tf.Tensor4D, filter, strides, pad as never, rounding));
       } catch {
         continue;
       }
@@ -151,7 +151,7 @@ describeWebGpu('tessera-webgpu pooling, batch norm, resize', () => {
       if (typeof pad === 'number' && ((shape[1] - filter[0] + 2 * pad) % strides[0] !== 0 || (shape[2] - filter[1] + 2 * pad) % strides[1] !== 0)) continue;
       let outShape: number[];
       try {
-        outShape = (await onCpu(() => tf.maxPool(tf.zeros(shape) as tf.Tensor4D, filter, strides, pad as never))).shape;
+        outShape = (await onCpu(() => tf.maxPool(tf.zeros(shape as [number, number, number, number]) as tf.Tensor4D, filter, strides, pad as never))).shape;
       } catch {
         continue;
       }
