@@ -185,6 +185,43 @@ describeWebGpu('tessera-webgpu data movement', () => {
     got.dispose();
   });
 
+  it('split and unstack: random axes and split sizes, every dtype', async () => {
+    const rand = rng(114);
+    for (const dtype of DTYPES) {
+      for (let trial = 0; trial < 8; trial++) {
+        const rank = randInt(rand, 1, 4);
+        const shape = randomShape(rand, rank, 6);
+        const axis = randInt(rand, -rank, rank - 1);
+        const a = axis < 0 ? axis + rank : axis;
+        const sizes: number[] = [];
+        for (let left = shape[a]; left > 0;) {
+          const s = randInt(rand, 0, left);
+          sizes.push(s);
+          left -= s;
+        }
+        if (rand() < 0.3) sizes.push(-1);
+        const x = input(rand, shape, dtype);
+        for (let k = 0; k < sizes.length; k++) {
+          const got = await check(`split [${shape}] by [${sizes}] along ${axis} (part ${k}) ${dtype}`, [x], (t) => {
+            const parts = tf.split(t, sizes, axis);
+            const keep = parts[k];
+            tf.dispose(parts.filter((_, j) => j !== k));
+            return keep;
+          });
+          got.dispose();
+        }
+        for (let k = 0; k < shape[a]; k++) {
+          const got = await check(`unstack [${shape}] along ${axis} (part ${k}) ${dtype}`, [x], (t) => {
+            const parts = tf.unstack(t, axis);
+            tf.dispose(parts.filter((_, j) => j !== k));
+            return parts[k];
+          });
+          got.dispose();
+        }
+      }
+    }
+  });
+
   it('reverse: random axes (negative too), every dtype', async () => {
     const rand = rng(105);
     for (const dtype of DTYPES) {

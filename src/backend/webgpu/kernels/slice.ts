@@ -1,9 +1,10 @@
-// Slice and StridedSlice on tessera-webgpu: both are affine maps (movement.ts). A slice that
+// Slice, StridedSlice, SplitV and Unpack on tessera-webgpu: all are affine maps (movement.ts),
+// SplitV and Unpack one slice per output. A slice that
 // reads one contiguous run (leading dims sliced, the rest whole) is a buffer copy; one of
 // everything shares the input's storage; the rest is one dispatch of the affine shader
 // (vec4 when rows are whole multiples of four words).
-import type { KernelConfig, SliceAttrs, StridedSliceAttrs, TensorInfo } from '@tensorflow/tfjs-core';
-import { Slice, slice_util, StridedSlice } from '@tensorflow/tfjs-core';
+import type { KernelConfig, SliceAttrs, SplitVAttrs, StridedSliceAttrs, TensorInfo, UnpackAttrs } from '@tensorflow/tfjs-core';
+import { backend_util, Slice, slice_util, SplitV, StridedSlice, Unpack, util } from '@tensorflow/tfjs-core';
 
 import { gpuKernelConfig, type TesseraWebGpuBackend } from '../../backend_webgpu.js';
 import { affineGather, isWordDType, stridesOf, type AffineMap } from './movement.js';
@@ -28,6 +29,24 @@ export function stridedWindow(
     map.dims.push({ extent: size[d], stride: xStrides[d] * s });
   }
   return affineGather(backend, x, outShape, x.dtype, map);
+}
+
+/** Slices of x along `axis`, the k-th of extent sizes[k], each shaped by `shapeOf`; null if one is refused. */
+function splitAlong(backend: TesseraWebGpuBackend, x: TensorInfo, axis: number, sizes: number[], shapeOf: (size: number[]) => number[]): TensorInfo[] | null {
+  const begin = new Array<number>(x.shape.length).fill(0);
+  const outs: TensorInfo[] = [];
+  for (const extent of sizes) {
+    const size = [...x.shape];
+    size[axis] = extent;
+    const out = stridedWindow(backend, x, begin, size, null, shapeOf(size));
+    if (out === null) {
+      outs.forEach((t) => backend.disposeIntermediateTensorInfo(t));
+      return null;
+    }
+    outs.push(out);
+    begin[axis] += extent;
+  }
+  return outs;
 }
 
 export const sliceKernelConfigs: KernelConfig[] = [
@@ -60,5 +79,21 @@ export const sliceKernelConfigs: KernelConfig[] = [
     const total = size.reduce((p, d) => p * d, 1);
     if (total !== info.finalShape.reduce((p, d) => p * d, 1)) return null;
     return stridedWindow(backend, x, info.begin, size, info.strides, info.finalShape);
+  }),
+  gpuKernelConfig(SplitV, ({ inputs, attrs }, backend) => {
+    const { x } = inputs as { x: TensorInfo };
+    const { numOrSizeSplits, axis } = attrs as unknown as SplitVAttrs;
+    if (!isWordDType(x.dtype)) return null;
+    const $axis = util.parseAxisParam(axis, x.shape)[0];
+    const sizes = backend_util.prepareSplitSize(x, numOrSizeSplits, $axis);
+    return splitAlong(backend, x, $axis, sizes, (size) => size);
+  }),
+  gpuKernelConfig(Unpack, ({ inputs, attrs }, backend) => {
+    const { value } = inputs as { value: TensorInfo };
+    const { axis } = attrs as unknown as UnpackAttrs;
+    if (!isWordDType(value.dtype)) return null;
+    const $axis = axis < 0 ? axis + value.shape.length : axis;
+    const outShape = value.shape.filter((_, i) => i !== $axis);
+    return splitAlong(backend, value, $axis, new Array<number>(value.shape[$axis]).fill(1), () => outShape);
   }),
 ];
