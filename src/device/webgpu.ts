@@ -583,6 +583,9 @@ export class WebGpuDevice {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await Promise.all([...this.checks]);
+    // Disposed while waiting, as reads in flight may be (tfjs disposes backends on reset while
+    // a debug-mode profiler's backend.time() is still pending): the work is over, no error.
+    if (this.destroyed) return;
     this.checkErrors();
   }
 

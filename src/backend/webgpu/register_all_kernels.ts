@@ -1,10 +1,32 @@
 // Every tessera-webgpu kernel with WGSL. One import per kernel family; keep the list sorted.
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 
+import { batchnormKernelConfigs } from './kernels/batchnorm.js';
 import { binaryKernelConfigs } from './kernels/binary.js';
+import { concatKernelConfigs } from './kernels/concat.js';
+import { gatherKernelConfigs } from './kernels/gather.js';
+import { onehotKernelConfigs } from './kernels/onehot.js';
+import { padKernelConfigs } from './kernels/pad.js';
+import { poolKernelConfigs } from './kernels/pool.js';
+import { resizeKernelConfigs } from './kernels/resize.js';
+import { reverseKernelConfigs } from './kernels/reverse.js';
 import { shapeKernelConfigs } from './kernels/shape.js';
+import { sliceKernelConfigs } from './kernels/slice.js';
+import { tileKernelConfigs } from './kernels/tile.js';
+import { transposeKernelConfigs } from './kernels/transpose.js';
 
 export const WEBGPU_KERNELS: KernelConfig[] = [
+  ...batchnormKernelConfigs,
   ...binaryKernelConfigs,
+  ...concatKernelConfigs,
+  ...gatherKernelConfigs,
+  ...onehotKernelConfigs,
+  ...padKernelConfigs,
+  ...poolKernelConfigs,
+  ...resizeKernelConfigs,
+  ...reverseKernelConfigs,
   ...shapeKernelConfigs,
+  ...sliceKernelConfigs,
+  ...tileKernelConfigs,
+  ...transposeKernelConfigs,
 ];
