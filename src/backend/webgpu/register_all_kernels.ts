@@ -2,7 +2,11 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 
 import { binaryKernelConfigs } from './kernels/binary.js';
+import { reduceKernelConfigs } from './kernels/reduce.js';
+import { softmaxKernelConfigs } from './kernels/softmax.js';
 
 export const WEBGPU_KERNELS: KernelConfig[] = [
   ...binaryKernelConfigs,
+  ...reduceKernelConfigs,
+  ...softmaxKernelConfigs,
 ];
