@@ -17,8 +17,14 @@
 // (element i of x, at position j of its row); COMBINE, the body of combine(a, b) -> Acc;
 // STORE, the body of store(k, a), which writes out[k].
 //
-// Parameters: 0 outputs, 1 R, 2 inner, 3 chunks, 4 chunkLen, 5 log2(T), 6 workgroups in
-// the grid that have work, 7 1 when lanes vary fastest, 8 (f32) a divisor for Mean.
+// The grid is capped (a few thousand workgroups are enough to fill a GPU): each workgroup
+// takes tiles (G outputs x one chunk of their rows) in a grid-strided loop. This also keeps
+// software rasterizers, which pay a set-up per workgroup of a shader with barriers, fast.
+// Rows short enough for one invocation each use reduce_serial.wgsl instead, without
+// workgroup memory or barriers.
+//
+// Parameters: 0 outputs, 1 R, 2 inner, 3 chunks, 4 chunkLen, 5 log2(T), 6 tiles, 7 1 when
+// lanes vary fastest, 8 (f32) a divisor for Mean.
 @group(0) @binding(0) var<storage, read> x: array<{{IN_T}}>;
 @group(0) @binding(1) var<storage, read_write> out: array<{{OUT_T}}>;
 {{META}}
@@ -46,13 +52,11 @@ fn store(k: u32, a: Acc) {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  // Workgroup-uniform: the grid may be rounded up past the work (2-D split).
-  let wg = wid.y * nwg.x + wid.x;
-  if (wg >= m(6u)) { return; }
   let outputs = m(0u);
   let rowLen = m(1u);
   let inner = m(2u);
   let chunks = m(3u);
+  let chunkLen = m(4u);
   let log2T = m(5u);
   let lanes = 1u << log2T;
   let perGroup = 256u >> log2T;
@@ -65,35 +69,39 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     g = lid & (perGroup - 1u);
     lane = lid / perGroup;
   }
-  let chunk = wg % chunks;
-  let o = (wg / chunks) * perGroup + g;
-
-  var acc = identity();
-  if (o < outputs) {
-    let base = (o / inner) * rowLen * inner + o % inner;
-    let start = chunk * m(4u);
-    let end = min(rowLen, start + m(4u));
-    let stride = lanes * inner;
-    var i = base + (start + lane) * inner;
-    for (var j = start + lane; j < end; j = j + lanes) {
-      acc = combine(acc, load(i, j));
-      i = i + stride;
-    }
-  }
   let slot = g * lanes + lane;
-  wgAcc[slot] = acc;
-  workgroupBarrier();
-  // The tree: T lanes -> 1, halving each step.
-  var s = lanes >> 1u;
-  loop {
-    if (s == 0u) { break; }
-    if (lane < s) {
-      wgAcc[slot] = combine(wgAcc[slot], wgAcc[slot + s]);
+  let stride = lanes * inner;
+  // Tiles (a group of outputs x a chunk of their rows), strided over a capped grid: the
+  // loop bounds are workgroup-uniform, as the barriers inside need.
+  for (var tile = wid.y * nwg.x + wid.x; tile < m(6u); tile = tile + nwg.x * nwg.y) {
+    let chunk = tile % chunks;
+    let o = (tile / chunks) * perGroup + g;
+    var acc = identity();
+    if (o < outputs) {
+      let base = (o / inner) * rowLen * inner + o % inner;
+      let start = chunk * chunkLen;
+      let end = min(rowLen, start + chunkLen);
+      var i = base + (start + lane) * inner;
+      for (var j = start + lane; j < end; j = j + lanes) {
+        acc = combine(acc, load(i, j));
+        i = i + stride;
+      }
     }
+    wgAcc[slot] = acc;
     workgroupBarrier();
-    s = s >> 1u;
-  }
-  if (lane == 0u && o < outputs) {
-    store(o * chunks + chunk, wgAcc[slot]);
+    // The tree: T lanes -> 1, halving each step. Each slot is written only by its own
+    // invocation, and every step ends at a barrier, so the next tile needs none first.
+    var s = lanes >> 1u;
+    loop {
+      if (s == 0u) { break; }
+      if (lane < s) {
+        wgAcc[slot] = combine(wgAcc[slot], wgAcc[slot + s]);
+      }
+      workgroupBarrier();
+      s = s >> 1u;
+    }
+    if (lane == 0u && o < outputs) {
+      store(o * chunks + chunk, wgAcc[slot]);
+    }
   }
 }

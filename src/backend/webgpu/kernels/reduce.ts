@@ -15,10 +15,16 @@
 // innermost run first. Sum, Prod, Max, Min, All and Any are associative, so reducing run by
 // run gives the same result as reducing all at once (up to float rounding). ArgMax/ArgMin
 // reduce one axis, so one run.
+//
+// A pass (planReduce) folds rows of up to 32 elements, and wide column reductions, with one
+// invocation per output (reduce_serial.wgsl); longer rows with T lanes per output and a
+// workgroup tree (reduce.wgsl). Rows long enough to leave the GPU idle are split into chunks
+// whose partials a second pass folds. The grid is capped at MAX_WORKGROUPS; workgroups take
+// tiles in a strided loop.
 import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
 
-import { workgroupsFor, type Program } from '../../../device/webgpu.js';
+import type { Program } from '../../../device/webgpu.js';
 import { gpuKernelConfig, type TesseraWebGpuBackend } from '../../backend_webgpu.js';
 import { Meta, templateProgram, wgslType } from '../wgsl.js';
 
@@ -53,9 +59,9 @@ const LOWEST: Record<WgslType, string> = { f32: '-inf()', i32: 'bitcast<i32>(0x8
 const HIGHEST: Record<WgslType, string> = { f32: 'inf()', i32: '2147483647i', u32: '0xffffffffu' };
 const NO_INDEX = '0xffffffffu';
 
-function programFor(op: ReduceOp, inType: WgslType, load: LoadStage, store: StoreStage): Program {
+function programFor(op: ReduceOp, inType: WgslType, load: LoadStage, store: StoreStage, serial: boolean): Program {
   const acc = accType(op, inType);
-  const key = `reduce/${op}/${inType}/${load}/${store}`;
+  const key = `reduce/${op}/${inType}/${load}/${store}/${serial ? 'serial' : 'tree'}`;
   let accDecl = `alias Acc = ${acc};`;
   let identity: string;
   let combine: string;
@@ -137,46 +143,59 @@ function programFor(op: ReduceOp, inType: WgslType, load: LoadStage, store: Stor
   }
   storeBody ??= empty === null ? 'out[k] = a;' : `if (m(1u) == 0u) { out[k] = ${empty}; return; }
   out[k] = a;`;
-  return templateProgram(key, 'reduce', 2, 9, {
+  return templateProgram(key, serial ? 'reduce_serial' : 'reduce', 2, 9, {
     IN_T: inT, OUT_T: outT, ACC: accDecl, IDENTITY: identity, LOAD: loadBody, COMBINE: combine, STORE: storeBody,
   });
 }
 
 const nextPow2 = (n: number) => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
 
+// Rows up to this long are folded by one invocation each (reduce_serial.wgsl).
+const SERIAL_MAX_ROW = 32;
+// Column reductions (inner > 1) with at least this many outputs fold serially too: the
+// invocations of a workgroup read neighbouring columns, and there are enough of them.
+const SERIAL_MIN_COLUMNS = 16384;
 // A lane takes at least this many elements of a row before the row is split over workgroups.
 const MIN_PER_LANE = 16;
-// Rows are split until about this many workgroups are busy (enough for a large GPU).
-const TARGET_WORKGROUPS = 2048;
+// Tiles (outputs x row chunks) are made until about this many exist, and the grid is capped
+// at this many workgroups, which take the tiles in a grid-strided loop.
+export const MAX_WORKGROUPS = 1024;
 
 export interface ReducePlan {
-  /** Lanes per output (a power of two up to 256); 256 / lanes outputs per workgroup. */
+  /** Lanes per output (a power of two up to 256; 1: reduce_serial.wgsl); 256 / lanes outputs per workgroup. */
   lanes: number;
   /** Whether lanes vary fastest within a workgroup (rows contiguous in memory). */
   laneFastest: boolean;
   /** Pieces each row is split into (1: one pass). */
   chunks: number;
   chunkLen: number;
-  /** Workgroups with work. */
+  /** Tiles: groups of 256 / lanes outputs times chunks. */
+  tiles: number;
+  /** Workgroups dispatched. */
   workgroups: number;
 }
 
 /** How a pass over [outer, R, inner] (outputs = outer * inner) is laid out over workgroups. */
 export function planReduce(outputs: number, R: number, inner: number): ReducePlan {
-  // About four elements per lane before the tree, so short rows do not idle whole workgroups.
-  let lanes = Math.min(256, nextPow2(Math.ceil(R / 4)));
-  // Strided rows: neighbouring invocations take neighbouring columns; keep enough of them.
-  if (inner > 1) lanes = Math.min(lanes, 256 / Math.min(64, nextPow2(inner)));
+  let lanes = 1;
+  const serial = R <= SERIAL_MAX_ROW || (inner > 1 && outputs >= SERIAL_MIN_COLUMNS);
+  if (!serial) {
+    // About eight elements per lane before the tree.
+    lanes = Math.min(256, nextPow2(Math.ceil(R / 8)));
+    // Strided rows: neighbouring invocations take neighbouring columns; keep up to 32 of them.
+    if (inner > 1) lanes = Math.min(lanes, 256 / Math.min(32, nextPow2(inner)));
+  }
   const perGroup = 256 / lanes;
   const rowGroups = Math.ceil(outputs / perGroup);
   let chunks = 1;
   let chunkLen = Math.max(R, 1);
-  if (rowGroups < TARGET_WORKGROUPS / 2 && R > 2 * lanes * MIN_PER_LANE) {
-    chunks = Math.min(Math.ceil(R / (lanes * MIN_PER_LANE)), Math.ceil(TARGET_WORKGROUPS / rowGroups));
+  if (rowGroups < MAX_WORKGROUPS / 2 && R > 2 * lanes * MIN_PER_LANE) {
+    chunks = Math.min(Math.ceil(R / (lanes * MIN_PER_LANE)), Math.ceil(MAX_WORKGROUPS / rowGroups));
     chunkLen = Math.ceil(Math.ceil(R / chunks) / lanes) * lanes;
     chunks = Math.ceil(R / chunkLen);
   }
-  return { lanes, laneFastest: inner === 1, chunks, chunkLen, workgroups: rowGroups * chunks };
+  const tiles = rowGroups * chunks;
+  return { lanes, laneFastest: inner === 1, chunks, chunkLen, tiles, workgroups: Math.min(tiles, MAX_WORKGROUPS) };
 }
 
 interface Pass {
@@ -198,15 +217,15 @@ function runPass(backend: TesseraWebGpuBackend, pass: Pass, input: TensorInfo, l
   const device = backend.device;
   const dispatch = (program: Program, src: TensorInfo, dst: TensorInfo, p: ReducePlan, rows: number, len: number, stride: number) => {
     const meta = new Meta()
-      .u32(rows, len, stride, p.chunks, p.chunkLen, Math.log2(p.lanes), p.workgroups, p.laneFastest ? 1 : 0)
+      .u32(rows, len, stride, p.chunks, p.chunkLen, Math.log2(p.lanes), p.tiles, p.laneFastest ? 1 : 0)
       .f32(pass.n);
     device.dispatch(program, [backend.gpuBuffer(src), backend.gpuBuffer(dst)], meta.build(),
-      workgroupsFor(p.workgroups * 256, 256, device.limits.maxComputeWorkgroupsPerDimension));
+      [p.workgroups]);
   };
   if (plan.chunks === 1) {
     const out = backend.makeOutput(outShape, outDtype);
     try {
-      dispatch(programFor(pass.op, pass.inType, load, store), input, out, plan, outputs, R, inner);
+      dispatch(programFor(pass.op, pass.inType, load, store, plan.lanes === 1), input, out, plan, outputs, R, inner);
     } catch (e) {
       backend.disposeIntermediateTensorInfo(out);
       throw e;
@@ -217,7 +236,7 @@ function runPass(backend: TesseraWebGpuBackend, pass: Pass, input: TensorInfo, l
   const arg = isArg(pass.op);
   const partials = backend.makeOutput([outputs * plan.chunks * (arg ? 2 : 1)], arg ? 'int32' : accDtype(pass));
   try {
-    dispatch(programFor(pass.op, pass.inType, load, arg ? 'pairs' : 'final'), input, partials, plan, outputs, R, inner);
+    dispatch(programFor(pass.op, pass.inType, load, arg ? 'pairs' : 'final', plan.lanes === 1), input, partials, plan, outputs, R, inner);
     return runPass(backend, pass, partials, arg ? 'pairs' : 'acc', store, outputs, plan.chunks, 1, outShape, outDtype);
   } finally {
     backend.disposeIntermediateTensorInfo(partials);
