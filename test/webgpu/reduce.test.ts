@@ -245,6 +245,17 @@ describeWebGpu('tessera-webgpu reductions', () => {
     await expectSameAsCpu('sum columns', () => tf.sum(tf.tensor(positive.subarray(0, (n >> 2) * 4), [n >> 2, 4]), 0), { rel: 1e-5 }, 2);
     await expectSameAsCpu('argMax columns', () => tf.argMax(tf.tensor(planted.subarray(0, (n >> 3) * 8), [n >> 3, 8]), 0), {}, 2);
     await expectSameAsCpu('max rows', () => tf.max(tf.tensor(positive.subarray(0, 4 * 250000), [4, 250000]), 1), {}, 2);
+    // Wide columns: one invocation per column, the rows split into chunks and a second pass.
+    const wide = planReduce(16400, 40, 16400);
+    expect(wide.lanes).toBe(1);
+    expect(wide.chunks).toBeGreaterThan(1);
+    const cols = Float32Array.from({ length: 40 * 16400 }, () => Math.round(rand() * 6));
+    cols[17 * 16400 + 5] = NaN;
+    cols[16400 + 6] = NaN;
+    await expectSameAsCpu('sum wide columns', () => tf.sum(tf.tensor(cols, [40, 16400]), 0), { rel: 1e-6 }, 2);
+    await expectSameAsCpu('max wide columns', () => tf.max(tf.tensor(cols, [40, 16400]), 0), {}, 2);
+    await expectSameAsCpu('argMax wide columns', () => tf.argMax(tf.tensor(cols, [40, 16400]), 0), {}, 2);
+    await expectSameAsCpu('argMin wide columns', () => tf.argMin(tf.tensor(cols, [40, 16400]), 0), {}, 2);
     await expectSameAsCpu('all bool 1M', () => tf.all(tf.tensor(Uint8Array.from(ints, (v) => (v === 17 ? 0 : 1)), [n], 'bool')), {}, 2);
   });
 
