@@ -8,10 +8,12 @@ import { gatherKernelConfigs } from './kernels/gather.js';
 import { onehotKernelConfigs } from './kernels/onehot.js';
 import { padKernelConfigs } from './kernels/pad.js';
 import { poolKernelConfigs } from './kernels/pool.js';
+import { reduceKernelConfigs } from './kernels/reduce.js';
 import { resizeKernelConfigs } from './kernels/resize.js';
 import { reverseKernelConfigs } from './kernels/reverse.js';
 import { shapeKernelConfigs } from './kernels/shape.js';
 import { sliceKernelConfigs } from './kernels/slice.js';
+import { softmaxKernelConfigs } from './kernels/softmax.js';
 import { tileKernelConfigs } from './kernels/tile.js';
 import { transposeKernelConfigs } from './kernels/transpose.js';
 
@@ -23,10 +25,12 @@ export const WEBGPU_KERNELS: KernelConfig[] = [
   ...onehotKernelConfigs,
   ...padKernelConfigs,
   ...poolKernelConfigs,
+  ...reduceKernelConfigs,
   ...resizeKernelConfigs,
   ...reverseKernelConfigs,
   ...shapeKernelConfigs,
   ...sliceKernelConfigs,
+  ...softmaxKernelConfigs,
   ...tileKernelConfigs,
   ...transposeKernelConfigs,
 ];
