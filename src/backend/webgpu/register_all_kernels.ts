@@ -2,7 +2,9 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 
 import { binaryKernelConfigs } from './kernels/binary.js';
+import { matmulConvKernelConfigs } from './kernels/conv.js';
 
 export const WEBGPU_KERNELS: KernelConfig[] = [
   ...binaryKernelConfigs,
+  ...matmulConvKernelConfigs,
 ];
