@@ -34,10 +34,13 @@ const LOADS: u32 = TK / 4u;
 const A_KFAST: bool = {{A_KFAST}};
 const B_NFAST: bool = {{B_NFAST}};
 
-// As[k * 16 + m / 4][m % 4] holds A(m0 + m, k0 + k): one vec4 read gives an invocation's
-// four rows. Bs[k * 16 + n / 4][n % 4] likewise gives its four columns.
-var<workgroup> As: array<vec4<f32>, 16u * {{TK}}u>;
-var<workgroup> Bs: array<vec4<f32>, 16u * {{TK}}u>;
+// As[k * ROW + m / 4][m % 4] holds A(m0 + m, k0 + k): one vec4 read gives an invocation's
+// four rows. Bs[k * ROW + n / 4][n % 4] likewise gives its four columns. Rows of 16 vec4s
+// padded to 17: loads that run along k (A_KFAST, or B not N-fast) store to consecutive rows,
+// which would otherwise all fall in one memory bank.
+const ROW: u32 = 17u;
+var<workgroup> As: array<vec4<f32>, 17u * {{TK}}u>;
+var<workgroup> Bs: array<vec4<f32>, 17u * {{TK}}u>;
 
 {{LOADERS}}
 
@@ -96,34 +99,34 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let q = kA(k0 + kk);
       for (var j = 0u; j < LOADS; j = j + 1u) {
         let mm = (lid + 256u * j) / TK;
-        As[kk * 16u + mm / 4u][mm % 4u] = loadA(rowsA[j], q);
+        As[kk * ROW + mm / 4u][mm % 4u] = loadA(rowsA[j], q);
       }
     } else {
       // Invocation lid loads row lid % 64 at k = lid / 64 + 4j.
       let mm = lid % 64u;
       for (var j = 0u; j < LOADS; j = j + 1u) {
         let kk = lid / 64u + 4u * j;
-        As[kk * 16u + mm / 4u][mm % 4u] = loadA(rowsA[0], kA(k0 + kk));
+        As[kk * ROW + mm / 4u][mm % 4u] = loadA(rowsA[0], kA(k0 + kk));
       }
     }
     if (B_NFAST) {
       let nn = lid % 64u;
       for (var j = 0u; j < LOADS; j = j + 1u) {
         let kk = lid / 64u + 4u * j;
-        Bs[kk * 16u + nn / 4u][nn % 4u] = loadB(colsB[0], kB(k0 + kk));
+        Bs[kk * ROW + nn / 4u][nn % 4u] = loadB(colsB[0], kB(k0 + kk));
       }
     } else {
       let kk = lid % TK;
       let q = kB(k0 + kk);
       for (var j = 0u; j < LOADS; j = j + 1u) {
         let nn = (lid + 256u * j) / TK;
-        Bs[kk * 16u + nn / 4u][nn % 4u] = loadB(colsB[j], q);
+        Bs[kk * ROW + nn / 4u][nn % 4u] = loadB(colsB[j], q);
       }
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk = kk + 1u) {
-      let a = As[kk * 16u + ty];
-      let bv = Bs[kk * 16u + tx];
+      let a = As[kk * ROW + ty];
+      let bv = Bs[kk * ROW + tx];
       // Plain multiply-add rather than fma(): drivers contract it where the hardware has FMA,
       // and CPU Vulkan (SwiftShader) without it would otherwise call a slow software fma.
       acc0 = acc0 + a.x * bv;

@@ -1,9 +1,9 @@
-// MatMul for small outputs (a matrix times a vector, or few outputs over a long K), where a
-// 64x64 tile of matmul.wgsl would mostly compute nothing: LANES invocations share each
-// output, each summing every LANES-th k, and add their sums up in workgroup memory. LANES is
-// 32 when the operand read per output is contiguous along k (consecutive lanes read
-// consecutive words) or K is long; 4 otherwise, so that 64 neighbouring outputs are read
-// side by side.
+// MatMul for small outputs (a matrix times a vector, small matrices, few outputs over a long
+// K), where a 64x64 tile of matmul.wgsl would mostly compute nothing: LANES invocations share
+// each output, each summing every LANES-th k, and add their sums up in workgroup memory.
+// LANES is 1 for short K (no reduction at all), 4 when a matrix times a vector reads the
+// matrix across k (64 neighbouring outputs then read neighbouring words), 32 otherwise
+// (consecutive lanes read consecutive k).
 // Parameters: 0 M, 1 N, 2 K, 3 outputs (batch*M*N), 4 batchA, 5 batchB, 6 A's stride along
 // m, 7 along k, 8 B's stride along k, 9 along n; the epilogue's from word 32.
 {{BINDINGS}}
@@ -38,6 +38,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var k = lane; k < K; k = k + LANES) {
       sum = sum + lhs[aBase + k * sk] * rhs[bBase + k * tk];
     }
+  }
+  if (LANES == 1u) {
+    if (o < total) { out[o] = finish(o, sum); }
+    return;
   }
   partial[lid] = sum;
   workgroupBarrier();

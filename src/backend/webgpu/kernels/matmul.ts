@@ -10,7 +10,7 @@ import { broadcast_util, util } from '@tensorflow/tfjs-core';
 import { workgroupsFor } from '../../../device/webgpu.js';
 import { gpuKernelConfig, type TesseraWebGpuBackend } from '../../backend_webgpu.js';
 import { fillTemplate, Meta, metaPrelude, wgslSource } from '../wgsl.js';
-import { bindingsFor, EPILOGUE_WORD, makeEpilogue, META_WORDS, NO_EPILOGUE, padMeta, runGemm, TILE, type Epilogue, type EpilogueSpec } from './matmul_gemm.js';
+import { bindingsFor, EPILOGUE_WORD, makeEpilogue, META_WORDS, NO_EPILOGUE, padMeta, runGemm, type Epilogue, type EpilogueSpec } from './matmul_gemm.js';
 
 interface MatMulShape {
   M: number;
@@ -46,18 +46,21 @@ function matMulShape(a: TensorInfo, b: TensorInfo, transA: boolean, transB: bool
   return { M, N, K, batch, batchA, batchB, outShape: [...outBatch, M, N] };
 }
 
-// Outputs per matrix up to which matmul_dot.wgsl replaces the tiles when they are also few.
+// Outputs per matrix up to which matmul_dot.wgsl replaces the 64x64 tiles (which would be at
+// most a quarter used), and the K up to which one invocation sums a whole output.
 const DOT_MAX_OUTPUTS = 1024;
-const DOT_MAX_TILES = 32;
+const DOT_SHORT_K = 64;
 
 function runDot(backend: TesseraWebGpuBackend, a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean, s: MatMulShape,
   epilogue: Epilogue): TensorInfo {
   const { M, N, K, batch } = s;
   // The operand each output reads a row or column of: contiguous along k?
-  // A matrix times a vector: is the matrix contiguous along k? (M = 1: the matrix is b.)
+  // Lanes per output: 1 for short K (one invocation sums it all; no reduction), 4 when a
+  // matrix times a vector reads the matrix across k (64 neighbouring outputs then read
+  // neighbouring words), 32 otherwise (consecutive lanes read consecutive k).
   const matrixVector = (M === 1) !== (N === 1);
   const contiguous = M === 1 ? transB : !transA;
-  const lanes = !matrixVector || contiguous || K >= 1024 ? 32 : 4;
+  const lanes = K <= DOT_SHORT_K ? 1 : matrixVector && !contiguous && K < 1024 ? 4 : 32;
   const outputs = batch * M * N;
   const { text, metaBinding } = bindingsFor(['lhs', 'rhs'], epilogue);
   const program = {
@@ -83,8 +86,7 @@ export function gpuMatMul(backend: TesseraWebGpuBackend, a: TensorInfo, b: Tenso
   if (epilogue === null) return null;
   const { M, N, K, batch } = s;
   if (batch * M * N === 0) return backend.makeOutput(s.outShape, 'float32');
-  const tiles = Math.ceil(M / TILE) * Math.ceil(N / TILE) * batch;
-  if (M === 1 || N === 1 || (M * N <= DOT_MAX_OUTPUTS && tiles < DOT_MAX_TILES)) {
+  if (M === 1 || N === 1 || M * N <= DOT_MAX_OUTPUTS) {
     return runDot(backend, a, b, transA, transB, s, epilogue);
   }
   return runGemm(backend, {

@@ -21,13 +21,14 @@ export const TILE = 64;
 const TK = 16;
 const MAX_EPILOGUE_RANK = 6;
 
+// tfjs-backend-cpu's activations keep NaN (Math.max(0, NaN) is NaN, exp(NaN) is NaN). On the
+// GPU neither max() nor exp() need keep it (SwiftShader's exp(NaN) is not NaN), and compilers
+// may fold comparisons against NaN, so NaN is tested by its bits (isNan) and passed through.
 const ACTIVATIONS: Record<string, string> = {
-  // tfjs-backend-cpu: Math.max(0, x) and Math.min(Math.max(0, x), 6), which keep NaN;
-  // select() on a comparison keeps it too, where WGSL's max() need not.
-  relu: 'v = select(v, 0.0, v < 0.0);',
-  relu6: 'v = select(select(v, 0.0, v < 0.0), 6.0, v > 6.0);',
-  elu: 'v = select(exp(v) - 1.0, v, v >= 0.0);',
-  sigmoid: 'v = 1.0 / (1.0 + exp(-v));',
+  relu: 'v = select(max(v, 0.0), v, isNan(v));',
+  relu6: 'v = select(clamp(v, 0.0, 6.0), v, isNan(v));',
+  elu: 'v = select(select(exp(v) - 1.0, v, v >= 0.0), v, isNan(v));',
+  sigmoid: 'v = select(1.0 / (1.0 + exp(-v)), v, isNan(v));',
   leakyrelu: 'v = select(v, mf(32u) * v, v < 0.0);',
   prelu: 'v = select(v, preluWeights[operandIndex(i, 46u, PRELU_GENERAL)] * v, v < 0.0);',
   linear: '',
