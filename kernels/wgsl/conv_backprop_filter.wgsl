@@ -36,3 +36,5 @@ fn loadB(c: BCol, q: BK) -> f32 {
   if (!(c.ok && q.ok)) { return 0.0; }
   return rhs[q.off + c.n];
 }
+
+fn outRow(b: u32, row: u32) -> u32 { return row; }

@@ -17,10 +17,12 @@
 //   struct ARow, fn rowA(b, m) -> ARow   state of one row of A, computed once per invocation
 //   struct AK, fn kA(k) -> AK             state of one k for A (shared by the rows loaded at it)
 //   fn loadA(r: ARow, q: AK) -> f32       the element, 0 outside the matrix (m >= M or k >= K)
-// and BCol/colB(b, n), BK/kB(k), loadB(c, q) likewise for B.
+// and BCol/colB(b, n), BK/kB(k), loadB(c, q) likewise for B; and
+//   fn outRow(b, m) -> u32                the output row of row m (b * M + m, unless the GEMM
+//                                          computes a subset of the output's rows)
 //
 // Split K: workgroups along z each take m(6) consecutive k (a multiple of TK) and write raw
-// sums to slice z of a [z, batch*M*N] buffer (finish() is then the identity); a second pass
+// sums to slice z of a [z, m(7)] buffer (m(7): the output's size) (finish() is then the identity); a second pass
 // (matmul_reduce.wgsl) adds the slices and applies the epilogue.
 //
 // Parameters (words): 0 M, 1 N, 2 K, 3 batch, 4 tiles along M, 5 tiles along N, 6 k per
@@ -50,7 +52,7 @@ fn store(b: u32, row: u32, n: u32, v: vec4<f32>, offset: u32) {
   let M = m(0u);
   let N = m(1u);
   if (row >= M) { return; }
-  let flat = (b * M + row) * N + n;
+  let flat = outRow(b, row) * N + n;
   // Columns past N belong to no output (the last tile overhangs).
   if (n < N) { out[offset + flat] = finish(flat, v.x); }
   if (n + 1u < N) { out[offset + flat + 1u] = finish(flat + 1u, v.y); }

@@ -38,3 +38,5 @@ fn loadB(c: BCol, q: BK) -> f32 {
   if (!(c.ok && q.ok)) { return 0.0; }
   return rhs[c.base + q.off];
 }
+
+fn outRow(b: u32, row: u32) -> u32 { return b * m(0u) + row; }

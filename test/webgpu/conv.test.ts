@@ -50,6 +50,7 @@ interface Geometry {
 }
 
 // Strides, dilations, padding modes, sizes off the 64-wide tiles, 1x1 and whole-input filters.
+// (Conv2DBackpropInput with strides runs one GEMM per stride phase: covered by the strided ones.)
 const GEOMETRIES: Geometry[] = [
   { x: [2, 9, 10, 3], f: [3, 3, 3, 5], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 9, 10, 3], f: [3, 3, 3, 5], strides: 2, pad: 'valid', dilations: 1 },
@@ -63,6 +64,9 @@ const GEOMETRIES: Geometry[] = [
   { x: [2, 5, 5, 3], f: [5, 5, 3, 4], strides: 1, pad: 'valid', dilations: 1 },
   { x: [1, 30, 30, 20], f: [3, 3, 20, 40], strides: 2, pad: 'same', dilations: 1 },
   { x: [4, 16, 16, 8], f: [3, 3, 8, 70], strides: 1, pad: 'same', dilations: 1 },
+  // Strides past the filter and the input: stride phases without taps or without pixels.
+  { x: [2, 2, 7, 3], f: [2, 2, 3, 4], strides: 3, pad: 'same', dilations: 1 },
+  { x: [1, 9, 8, 2], f: [3, 2, 2, 3], strides: [3, 2], pad: [[0, 0], [2, 0], [0, 1], [0, 0]], dilations: 1 },
 ];
 
 const label = (g: Geometry) => `x ${g.x} filter ${g.f} strides ${g.strides} pad ${JSON.stringify(g.pad)} dilations ${g.dilations}`;

@@ -96,23 +96,52 @@ function conv2dBackpropInput(backend: TesseraWebGpuBackend, dy: TensorInfo, filt
   if (M * N === 0) return backend.makeOutput(outShape, 'float32');
   // dx = dy [M, outC] x filter^T, the filter being [inC, outC].
   if (isPointwise(c)) return plainGemm(backend, dy, filter, M, N, K, false, true, NO_EPILOGUE, outShape);
-  return runGemm(backend, {
-    loadersKey: 'conv2d-backprop-input',
-    loaders: wgslSource('conv_backprop_input'),
-    // dy and the filter are both contiguous along the output channel, i.e. along k.
-    aKFast: true,
-    bNFast: false,
-    lhs: dy,
-    rhs: filter,
-    M,
-    N,
-    K,
-    batch: 1,
-    loaderWords: (meta) => meta.u32(c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels, c.strideHeight, c.strideWidth)
-      .i32(c.padInfo.top, c.padInfo.left).u32(c.filterWidth),
-    epilogue: NO_EPILOGUE,
-    outShape,
-  });
+  // One GEMM per stride phase, each writing its own pixels of dx (see conv_backprop_input.wgsl).
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = c;
+  const pt = c.padInfo.top;
+  const pl = c.padInfo.left;
+  const mod = (a: number, n: number) => ((a % n) + n) % n;
+  const gemm = (rh: number, rw: number, into?: TensorInfo): TensorInfo | undefined => {
+    // The phase's first pixel, how many there are, its taps, and the output row its first tap reads.
+    const ih0 = mod(rh - pt, sh);
+    const iw0 = mod(rw - pl, sw);
+    const rowsH = ih0 < c.inHeight ? Math.ceil((c.inHeight - ih0) / sh) : 0;
+    const rowsW = iw0 < c.inWidth ? Math.ceil((c.inWidth - iw0) / sw) : 0;
+    const tapsH = rh < fh ? Math.ceil((fh - rh) / sh) : 0;
+    const tapsW = rw < fw ? Math.ceil((fw - rw) / sw) : 0;
+    const baseH = (ih0 + pt - rh) / sh;
+    const baseW = (iw0 + pl - rw) / sw;
+    const phaseM = c.batchSize * rowsH * rowsW;
+    if (phaseM === 0) return undefined;
+    // A phase without taps still writes its pixels (zeros): a GEMM over K = 0.
+    return runGemm(backend, {
+      loadersKey: 'conv2d-backprop-input',
+      loaders: wgslSource('conv_backprop_input'),
+      // dy and the filter are both contiguous along the output channel, i.e. along k.
+      aKFast: true,
+      bNFast: false,
+      lhs: dy,
+      rhs: filter,
+      M: phaseM,
+      N,
+      K: tapsH * tapsW * c.outChannels,
+      batch: 1,
+      loaderWords: (meta) => meta.u32(c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels, sh, sw, fw,
+        rh, rw, ih0, iw0, rowsH, rowsW, tapsW).i32(baseH, baseW),
+      epilogue: NO_EPILOGUE,
+      outShape,
+    }, into);
+  };
+  // Stride 1: one phase, the whole of dx (and K may be split).
+  if (sh === 1 && sw === 1) return gemm(0, 0)!;
+  const dx = backend.makeOutput(outShape, 'float32');
+  try {
+    for (let rh = 0; rh < sh; rh++) for (let rw = 0; rw < sw; rw++) gemm(rh, rw, dx);
+  } catch (e) {
+    backend.disposeIntermediateTensorInfo(dx);
+    throw e;
+  }
+  return dx;
 }
 
 function conv2dBackpropFilter(backend: TesseraWebGpuBackend, x: TensorInfo, dy: TensorInfo, attrs: Attrs): TensorInfo | null {

@@ -207,23 +207,38 @@ function gemmProgram(g: Gemm, epilogue: Epilogue, partial: boolean): Program {
   };
 }
 
-/** Runs a GEMM through matmul.wgsl (with a split-K pass when that pays); returns its output. */
-export function runGemm(backend: TesseraWebGpuBackend, g: Gemm): TensorInfo {
+/**
+ * Runs a GEMM through matmul.wgsl (with a split-K pass when that pays); returns its output.
+ * With `into`, the GEMM writes its rows (placed by the loaders' outRow) into that existing
+ * output instead, in one dispatch and without splitting K (a split's second pass would
+ * rewrite the whole output): several GEMMs then fill one tensor (the phases of a strided
+ * Conv2DBackpropInput).
+ */
+export function runGemm(backend: TesseraWebGpuBackend, g: Gemm, into?: TensorInfo): TensorInfo {
   const { M, N, K, batch } = g;
-  const outputs = batch * M * N;
-  if (outputs === 0) return backend.makeOutput(g.outShape, 'float32');
+  const outputs = into === undefined ? batch * M * N : util.sizeFromShape(into.shape);
+  if (into === undefined && outputs === 0) return backend.makeOutput(g.outShape, 'float32');
   const tilesM = Math.ceil(M / TILE);
   const tilesN = Math.ceil(N / TILE);
   const tiles = tilesM * tilesN * batch;
-  const { splits, chunk } = splitsFor(tiles, K, outputs, backend.device.limits.maxStorageBufferBindingSize);
+  const { splits, chunk } = into !== undefined ? { splits: 1, chunk: Math.max(TK, Math.ceil(K / TK) * TK) }
+    : splitsFor(tiles, K, outputs, backend.device.limits.maxStorageBufferBindingSize);
   const meta = new Meta().u32(M, N, K, batch, tilesM, tilesN, chunk, outputs);
   g.loaderWords(meta);
   padMeta(meta, EPILOGUE_WORD);
   g.epilogue.write(meta);
   const params = padMeta(meta, META_WORDS).build();
   const [x, y] = workgroupsFor(tiles, 1, backend.device.limits.maxComputeWorkgroupsPerDimension);
+  const inputs = [g.lhs, g.rhs, ...g.epilogue.inputs];
+  if (into !== undefined) {
+    if (tiles > 0) {
+      const buffers = [...inputs, into].map((t) => backend.gpuBuffer(t));
+      backend.device.dispatch(gemmProgram(g, g.epilogue, false), buffers, params, [x, y, 1]);
+    }
+    return into;
+  }
   if (splits === 1) {
-    return backend.runProgram(gemmProgram(g, g.epilogue, false), [g.lhs, g.rhs, ...g.epilogue.inputs], g.outShape, 'float32', params, [x, y, 1]);
+    return backend.runProgram(gemmProgram(g, g.epilogue, false), inputs, g.outShape, 'float32', params, [x, y, 1]);
   }
   const part = backend.runProgram(gemmProgram(g, g.epilogue, true), [g.lhs, g.rhs], [splits, outputs], 'float32', params, [x, y, splits]);
   try {
