@@ -1,16 +1,18 @@
 // Conv2D, FusedConv2D, Conv2DBackpropInput and Conv2DBackpropFilter as implicit GEMMs: the
 // tiled GEMM of matmul.wgsl with loaders that address the NHWC tensors in place
 // (conv_forward.wgsl, conv_backprop_input.wgsl, conv_backprop_filter.wgsl): no im2col
-// buffer. Convolutions that are plain matrix products (1x1 filters at stride 1 without
-// padding, or a filter covering the whole input) take the matmul loaders instead.
+// buffer. A strided Conv2DBackpropInput runs one GEMM per stride phase, over only the taps
+// that reach the phase's pixels. Convolutions that are plain matrix products (1x1 filters at
+// stride 1 without padding, or a filter covering the whole input) take the matmul loaders.
 // DepthwiseConv2dNative and FusedDepthwiseConv2D run a direct kernel (conv_depthwise.wgsl).
 //
 // Geometry comes from tfjs-core's backend_util.computeConv2DInfo, as in tfjs-backend-cpu.
 // What runs on tessera-cpu instead (returning null): NCHW, dtypes other than float32, shapes
 // tfjs-backend-cpu would reject or compute differently (mismatched channels, a dy whose shape
 // is not the convolution's output), bias or prelu weights that would enlarge the output.
-// Known difference: the implicit GEMM multiplies padding taps by 0 where tfjs-backend-cpu
-// skips them, so an infinite or NaN filter weight over the padding gives NaN here.
+// Known difference: the implicit GEMMs multiply the taps that fall in the padding by 0 where
+// tfjs-backend-cpu skips them, so an infinite or NaN filter weight (or dy value, for the
+// filter gradient) meeting the padding gives NaN here; finite values give the same sums.
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { backend_util, util } from '@tensorflow/tfjs-core';
 
@@ -66,7 +68,7 @@ function conv2dForward(backend: TesseraWebGpuBackend, x: TensorInfo, filter: Ten
   }
   return runGemm(backend, {
     loadersKey: 'conv2d',
-    loaders: wgslSource('conv_forward'),
+    loaders: () => wgslSource('conv_forward'),
     // x is contiguous along the input channel, i.e. along k; the filter along n.
     aKFast: true,
     bNFast: true,
@@ -116,7 +118,7 @@ function conv2dBackpropInput(backend: TesseraWebGpuBackend, dy: TensorInfo, filt
     // A phase without taps still writes its pixels (zeros): a GEMM over K = 0.
     return runGemm(backend, {
       loadersKey: 'conv2d-backprop-input',
-      loaders: wgslSource('conv_backprop_input'),
+      loaders: () => wgslSource('conv_backprop_input'),
       // dy and the filter are both contiguous along the output channel, i.e. along k.
       aKFast: true,
       bNFast: false,
@@ -158,7 +160,7 @@ function conv2dBackpropFilter(backend: TesseraWebGpuBackend, x: TensorInfo, dy: 
   if (isPointwise(c)) return plainGemm(backend, x, dy, M, N, K, true, false, NO_EPILOGUE, outShape);
   return runGemm(backend, {
     loadersKey: 'conv2d-backprop-filter',
-    loaders: wgslSource('conv_backprop_filter'),
+    loaders: () => wgslSource('conv_backprop_filter'),
     // x is contiguous along the input channel, i.e. along m; dy along n.
     aKFast: false,
     bNFast: true,
@@ -190,7 +192,7 @@ function depthwiseForward(backend: TesseraWebGpuBackend, x: TensorInfo, filter: 
   const { text, metaBinding } = bindingsFor(['x', 'w'], epilogue);
   const program = {
     key: `depthwise/${epilogue.key}`,
-    wgsl: () => fillTemplate(wgslSource('conv_depthwise'), { BINDINGS: text, META: metaPrelude(metaBinding, META_WORDS), EPILOGUE: epilogue.wgsl }),
+    wgsl: () => fillTemplate(wgslSource('conv_depthwise'), { BINDINGS: text, META: metaPrelude(metaBinding, META_WORDS), EPILOGUE: epilogue.wgsl() }),
   };
   const meta = new Meta().u32(outputs, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels, c.strideHeight, c.strideWidth)
     .i32(c.padInfo.top, c.padInfo.left).u32(c.dilationHeight, c.dilationWidth, c.filterHeight, c.filterWidth, c.outChannels / c.inChannels);

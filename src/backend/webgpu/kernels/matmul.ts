@@ -65,7 +65,7 @@ function runDot(backend: TesseraWebGpuBackend, a: TensorInfo, b: TensorInfo, tra
   const { text, metaBinding } = bindingsFor(['lhs', 'rhs'], epilogue);
   const program = {
     key: `matmul-dot/${lanes}/${epilogue.key}`,
-    wgsl: () => fillTemplate(wgslSource('matmul_dot'), { BINDINGS: text, META: metaPrelude(metaBinding, META_WORDS), LANES: lanes, EPILOGUE: epilogue.wgsl }),
+    wgsl: () => fillTemplate(wgslSource('matmul_dot'), { BINDINGS: text, META: metaPrelude(metaBinding, META_WORDS), LANES: lanes, EPILOGUE: epilogue.wgsl() }),
   };
   const meta = new Meta().u32(M, N, K, outputs, s.batchA, s.batchB);
   meta.u32(transA ? 1 : K, transA ? M : 1, transB ? 1 : N, transB ? K : 1);
@@ -84,23 +84,29 @@ export function gpuMatMul(backend: TesseraWebGpuBackend, a: TensorInfo, b: Tenso
   if (s === null) return null;
   const epilogue = spec === null ? NO_EPILOGUE : makeEpilogue(spec, s.outShape);
   if (epilogue === null) return null;
-  const { M, N, K, batch } = s;
+  const { M, N, batch } = s;
   if (batch * M * N === 0) return backend.makeOutput(s.outShape, 'float32');
   if (M === 1 || N === 1 || M * N <= DOT_MAX_OUTPUTS) {
     return runDot(backend, a, b, transA, transB, s, epilogue);
   }
+  return matmulGemm(backend, a, b, s, transA, transB, epilogue);
+}
+
+/** The tiled GEMM over row-major matrices (transposes in the tile loads). */
+function matmulGemm(backend: TesseraWebGpuBackend, a: TensorInfo, b: TensorInfo, s: MatMulShape, transA: boolean, transB: boolean,
+  epilogue: Epilogue): TensorInfo {
   return runGemm(backend, {
     loadersKey: `matmul/${transA ? 'tA' : 'A'}${transB ? 'tB' : 'B'}`,
-    loaders: fillTemplate(wgslSource('matmul_loaders'), { TRANS_A: String(transA), TRANS_B: String(transB) }),
+    loaders: () => fillTemplate(wgslSource('matmul_loaders'), { TRANS_A: String(transA), TRANS_B: String(transB) }),
     // Non-transposed A is contiguous along k; non-transposed B along n.
     aKFast: !transA,
     bNFast: !transB,
     lhs: a,
     rhs: b,
-    M,
-    N,
-    K,
-    batch,
+    M: s.M,
+    N: s.N,
+    K: s.K,
+    batch: s.batch,
     loaderWords: (meta) => meta.u32(s.batchA, s.batchB),
     epilogue,
     outShape: s.outShape,
@@ -114,21 +120,7 @@ export function gpuMatMul(backend: TesseraWebGpuBackend, a: TensorInfo, b: Tenso
  */
 export function plainGemm(backend: TesseraWebGpuBackend, a: TensorInfo, b: TensorInfo, M: number, N: number, K: number, transA: boolean,
   transB: boolean, epilogue: Epilogue, outShape: number[]): TensorInfo {
-  return runGemm(backend, {
-    loadersKey: `matmul/${transA ? 'tA' : 'A'}${transB ? 'tB' : 'B'}`,
-    loaders: fillTemplate(wgslSource('matmul_loaders'), { TRANS_A: String(transA), TRANS_B: String(transB) }),
-    aKFast: !transA,
-    bNFast: !transB,
-    lhs: a,
-    rhs: b,
-    M,
-    N,
-    K,
-    batch: 1,
-    loaderWords: (meta) => meta.u32(1, 1),
-    epilogue,
-    outShape,
-  });
+  return matmulGemm(backend, a, b, { M, N, K, batch: 1, batchA: 1, batchB: 1, outShape }, transA, transB, epilogue);
 }
 
 type Attrs = { transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number };

@@ -51,8 +51,8 @@ export interface Epilogue {
   key: string;
   /** Binding declarations of the epilogue's inputs, from binding `first` on. */
   bindings(first: number): string;
-  /** The WGSL of finish(i, v). */
-  wgsl: string;
+  /** The WGSL of finish(i, v) (built when a pipeline is compiled, not before). */
+  wgsl(): string;
   /** Appends the epilogue's words (the Meta must hold exactly EPILOGUE_WORD words). */
   write(meta: Meta): void;
 }
@@ -111,7 +111,7 @@ export function makeEpilogue(spec: EpilogueSpec, outShape: readonly number[]): E
   if (biasMode === null || preluMode === null) return null;
   const inputs = [bias, prelu].filter((t): t is TensorInfo => t !== undefined);
   const key = `${activation}/bias-${biasMode}/prelu-${preluMode}`;
-  const wgsl = fillTemplate(wgslSource('matmul_epilogue'), {
+  const wgsl = () => fillTemplate(wgslSource('matmul_epilogue'), {
     BIAS: biasMode === 'none' ? '' : `v = v + bias[operandIndex(i, 39u, ${biasMode === 'general'})];`,
     ACTIVATION: ACTIVATIONS[activation],
   }).replace(/PRELU_GENERAL/g, String(preluMode === 'general'));
@@ -156,7 +156,7 @@ export interface Gemm {
   /** Names the loaders and everything in them that changes the WGSL. */
   loadersKey: string;
   /** The loaders' WGSL (see matmul.wgsl for their contract); they read `lhs` and `rhs`. */
-  loaders: string;
+  loaders(): string;
   /** Whether A is contiguous along k (else along m), and B along n (else along k). */
   aKFast: boolean;
   bNFast: boolean;
@@ -201,8 +201,8 @@ function gemmProgram(g: Gemm, epilogue: Epilogue, partial: boolean): Program {
         TK,
         A_KFAST: String(g.aKFast),
         B_NFAST: String(g.bNFast),
-        LOADERS: g.loaders,
-        EPILOGUE: partial ? 'fn finish(i: u32, v: f32) -> f32 { return v; }' : epilogue.wgsl,
+        LOADERS: g.loaders(),
+        EPILOGUE: partial ? 'fn finish(i: u32, v: f32) -> f32 { return v; }' : epilogue.wgsl(),
       }),
   };
 }
@@ -257,7 +257,7 @@ function reduceSplits(backend: TesseraWebGpuBackend, part: TensorInfo, splits: n
       fillTemplate(wgslSource('matmul_reduce'), {
         BINDINGS: [storageDecl(0, 'part', 'read'), epilogue.bindings(1), storageDecl(outBinding, 'out', 'read_write')].filter(Boolean).join('\n'),
         META: metaPrelude(outBinding + 1, META_WORDS),
-        EPILOGUE: epilogue.wgsl,
+        EPILOGUE: epilogue.wgsl(),
       }),
   };
   const meta = padMeta(new Meta().u32(outputs, splits), EPILOGUE_WORD);
