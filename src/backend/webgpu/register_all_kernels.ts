@@ -4,6 +4,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { batchnormKernelConfigs } from './kernels/batchnorm.js';
 import { binaryKernelConfigs } from './kernels/binary.js';
 import { concatKernelConfigs } from './kernels/concat.js';
+import { matmulConvKernelConfigs } from './kernels/conv.js';
 import { gatherKernelConfigs } from './kernels/gather.js';
 import { onehotKernelConfigs } from './kernels/onehot.js';
 import { padKernelConfigs } from './kernels/pad.js';
@@ -21,6 +22,7 @@ export const WEBGPU_KERNELS: KernelConfig[] = [
   ...batchnormKernelConfigs,
   ...binaryKernelConfigs,
   ...concatKernelConfigs,
+  ...matmulConvKernelConfigs,
   ...gatherKernelConfigs,
   ...onehotKernelConfigs,
   ...padKernelConfigs,
