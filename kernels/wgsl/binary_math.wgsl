@@ -126,8 +126,8 @@ fn divI(a: i32, b: i32) -> i32 {
 
 // Math.pow for float32 inputs: JS's special cases (y = 0 gives 1 even for NaN x, |x| = 1 with
 // infinite y gives NaN, signed zeros and infinities by the parity of y); integer exponents up
-// to 64 by repeated squaring (exact small powers, where exp2(y * log2(x)) is a few ulp off);
-// the rest through exp2 and log2 of |x|, with the sign from the parity of y.
+// to 64 by repeated squaring (exact small powers, where e^(y log x) is a few ulp off); the
+// rest as e^(y log |x|), with the sign from the parity of y.
 fn powF(x: f32, y: f32) -> f32 {
   if (y == 0.0) { return 1.0; }
   if (isNan(x) || isNan(y)) { return nan(); }
@@ -162,18 +162,18 @@ fn powF(x: f32, y: f32) -> f32 {
     mag = acc;
     if (y < 0.0) {
       // 1 / x^n, unless x^n left the float32 range while x^-n did not.
-      if (acc == 0.0 || isInfF(acc)) { mag = exp2(y * log2(ax)); } else { mag = 1.0 / acc; }
+      if (acc == 0.0 || isInfF(acc)) { mag = expF(y * logCore(ax)); } else { mag = 1.0 / acc; }
     }
   } else {
-    let l = y * log2(ax);
-    if (l >= 128.0) { mag = inf(); } else if (l < -150.0) { mag = 0.0; } else { mag = exp2(l); }
+    mag = expF(y * logCore(ax));
   }
   return negIf(mag, negative);
 }
 
-// Math.pow of int32s stored in an Int32Array. The doubles hold the exact power rounded to 53
-// bits, of which ToInt32 keeps the low 32: the exact power in 96 bits, rounded alike (from
-// 2^85 on the rounded power is a multiple of 2^32, which stores 0). A negative exponent gives
+// Math.pow of int32s stored in an Int32Array. The doubles hold the power rounded to 53 bits,
+// of which ToInt32 keeps the low 32: here the exact power in 96 bits, rounded alike (from
+// 2^85 on the rounded power is a multiple of 2^32, which stores 0). Exact below 2^53; between
+// 2^53 and 2^85 V8's Math.pow is not always correctly rounded, and may differ in the last ulp. A negative exponent gives
 // a fraction (stored as 0) unless x is 1 or -1, and 0^-n = Infinity stores 0.
 fn powI(x: i32, y: i32) -> i32 {
   if (y == 0) { return 1; }

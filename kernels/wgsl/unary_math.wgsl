@@ -30,6 +30,38 @@ fn toI32(v: f32) -> i32 {
   return bitcast<i32>(u32(r));
 }
 
+// e^x to about an ulp for |x| <= 104 (GPU exp runs through exp2 of x * log2(e), whose
+// rounding alone costs |x| ulps): x = k ln2 + r with ln 2 in two parts (the first, 355/512,
+// exact times k), e^r by its Taylor series to r^7 on |r| <= ln2 / 2, scaled by 2^k in two
+// exact steps (2^k alone overflows for k = 128).
+fn expCore(x: f32) -> f32 {
+  let k = round(x * 1.4426950408889634);
+  let r = (x - k * 0.693359375) + k * 2.1219444005469057e-4;
+  let p = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664
+    + r * (0.008333333333333333 + r * (0.001388888888888889 + r * 0.0001984126984126984))))));
+  let k1 = i32(k) / 2;
+  let k2 = i32(k) - k1;
+  return p * bitcast<f32>(u32(k1 + 127) << 23u) * bitcast<f32>(u32(k2 + 127) << 23u);
+}
+
+// log(x) to about an ulp for finite x > 0 (normal): x = 2^e m with m in [sqrt(1/2), sqrt(2)),
+// log m = 2 atanh(s), s = (m - 1) / (m + 1), by its series to s^11; ln 2 in two parts.
+fn logCore(x: f32) -> f32 {
+  let bits = bitcast<u32>(x);
+  var e = i32(bits >> 23u) - 127;
+  var m = bitcast<f32>((bits & 0x7fffffu) | 0x3f800000u);
+  if (m > 1.4142135623730951) {
+    m = m * 0.5;
+    e = e + 1;
+  }
+  let f = m - 1.0;
+  let s = f / (2.0 + f);
+  let z = s * s;
+  let l = 2.0 * s * (1.0 + z * (0.3333333333333333 + z * (0.2 + z * (0.14285714285714285 + z * (0.1111111111111111 + z * 0.09090909090909091)))));
+  let fe = f32(e);
+  return fe * 0.693359375 + (l - fe * 2.1219444005469057e-4);
+}
+
 // e^x - 1, accurate near 0 (exp(x) - 1 loses the low bits there): Taylor series to x^9 on
 // |x| < 0.5 (truncation error < 3e-10 relative).
 fn expm1F(x: f32) -> f32 {
@@ -40,7 +72,7 @@ fn expm1F(x: f32) -> f32 {
   }
   if (x > 88.72284) { return inf(); }
   if (x < -20.0) { return -1.0; }
-  return exp(x) - 1.0;
+  return expCore(x) - 1.0;
 }
 
 // log(1 + x), accurate near 0: 2 atanh(s) with s = x / (2 + x), series to s^13 on |x| < 0.5.
@@ -54,14 +86,14 @@ fn log1pF(x: f32) -> f32 {
     return 2.0 * s * (1.0 + s2 * (0.3333333333333333 + s2 * (0.2 + s2 * (0.14285714285714285
       + s2 * (0.1111111111111111 + s2 * (0.09090909090909091 + s2 * 0.07692307692307693))))));
   }
-  return log(1.0 + x);
+  return logCore(1.0 + x);
 }
 
 fn logF(x: f32) -> f32 {
   if (isNan(x) || x < 0.0) { return nan(); }
   if (x == 0.0) { return -inf(); }
   if (isInfF(x)) { return x; }
-  return log(x);
+  return logCore(x);
 }
 
 fn expF(x: f32) -> f32 {
@@ -69,7 +101,7 @@ fn expF(x: f32) -> f32 {
   // Past these, JS's double result rounds to Infinity / 0 as a float32.
   if (x > 88.72284) { return inf(); }
   if (x < -104.0) { return 0.0; }
-  return exp(x);
+  return expCore(x);
 }
 
 fn sqrtF(x: f32) -> f32 {
@@ -185,8 +217,13 @@ fn acosF(x: f32) -> f32 {
   return 2.0 * atan2F(sqrt(1.0 - x), sqrt(1.0 + x));
 }
 
-// sinh and cosh from E = e^(|x| - ln 2) = e^|x| / 2, which stays finite up to the float32
-// range of the result (e^|x| itself overflows first); sinh uses its series near 0.
+// sinh and cosh from E = e^|x| / 2, taken as (h / 2) h with h = e^(|x| / 2): finite up to the
+// float32 range of the result (e^|x| itself overflows first); sinh uses its series near 0.
+fn halfExp(a: f32) -> f32 {
+  let h = expCore(0.5 * a);
+  return (0.5 * h) * h;
+}
+
 fn sinhF(x: f32) -> f32 {
   if (isNan(x) || isInfF(x)) { return x; }
   let a = abs(x);
@@ -197,7 +234,7 @@ fn sinhF(x: f32) -> f32 {
     return negIf(s, signBit(x));
   }
   if (a > 89.5) { return sgn1(x) * inf(); }
-  let e = exp(a - LN2_F);
+  let e = halfExp(a);
   return sgn1(x) * (e - 0.25 / e);
 }
 
@@ -205,7 +242,7 @@ fn coshF(x: f32) -> f32 {
   if (isNan(x)) { return x; }
   let a = abs(x);
   if (a > 89.5) { return inf(); }
-  let e = exp(a - LN2_F);
+  let e = halfExp(a);
   return e + 0.25 / e;
 }
 
@@ -225,7 +262,7 @@ fn asinhF(x: f32) -> f32 {
   let a = abs(x);
   var r: f32;
   if (a > 1e10) {
-    r = log(a) + LN2_F;
+    r = logCore(a) + LN2_F;
   } else {
     // log(a + sqrt(a^2 + 1)) = log1p(a + a^2 / (1 + sqrt(a^2 + 1))): no cancellation near 0.
     r = log1pF(a + a * a / (1.0 + sqrt(a * a + 1.0)));
@@ -236,7 +273,7 @@ fn asinhF(x: f32) -> f32 {
 fn acoshF(x: f32) -> f32 {
   if (isNan(x) || x < 1.0) { return nan(); }
   if (isInfF(x)) { return x; }
-  if (x > 1e10) { return log(x) + LN2_F; }
+  if (x > 1e10) { return logCore(x) + LN2_F; }
   let t = x - 1.0; // exact near 1
   return log1pF(t + sqrt(2.0 * t + t * t));
 }
@@ -266,7 +303,7 @@ fn erfF(x: f32) -> f32 {
   } else {
     let t = 1.0 / (1.0 + 0.3275911 * v);
     let h = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
-    r = 1.0 - h * exp(-v * v);
+    r = 1.0 - h * expF(-v * v);
   }
   return negIf(r, signBit(x));
 }
@@ -274,7 +311,7 @@ fn erfF(x: f32) -> f32 {
 // 1 / (1 + e^-x) from e = e^-|x| <= 1: no overflow, no inf / inf.
 fn sigmoidF(x: f32) -> f32 {
   if (isNan(x)) { return x; }
-  let e = exp(-abs(x));
+  let e = expF(-abs(x));
   let s = 1.0 / (1.0 + e);
   return select(e * s, s, x >= 0.0);
 }
@@ -283,9 +320,9 @@ fn sigmoidF(x: f32) -> f32 {
 // (with log1p: in float32, 1 + e^x would drop most of e^x's bits for negative x).
 fn softplusF(x: f32) -> f32 {
   if (isNan(x)) { return x; }
-  if (x < -13.942385152878742) { return exp(x); }
+  if (x < -13.942385152878742) { return expF(x); }
   if (x > 13.942385152878742) { return x; }
-  return log1pF(exp(x));
+  return log1pF(expCore(x));
 }
 
 // floor(sqrt(x)) for int32 x >= 0, exactly (the float32 square root of a large int32 can

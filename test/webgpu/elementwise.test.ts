@@ -104,7 +104,7 @@ const BINARY: BinarySpec[] = [
   { name: 'RealDiv', dtypes: ['float32', 'int32'], tol: { rel: 1e-6 } },
   { name: 'FloorDiv', dtypes: ['float32', 'int32'] },
   { name: 'Mod', dtypes: ['float32', 'int32'], tol: { rel: 1e-6 } },
-  { name: 'Pow', dtypes: ['float32'], tol: { rel: 2e-5 }, lo: -4, hi: 4, bLo: -6, bHi: 6 },
+  { name: 'Pow', dtypes: ['float32'], tol: { rel: 4e-6 }, lo: -4, hi: 4, bLo: -6, bHi: 6 },
   { name: 'Pow', dtypes: ['int32'], lo: -9, hi: 9, bLo: -3, bHi: 12 },
   { name: 'Atan2', dtypes: ['float32'], tol: { rel: 1e-5 } },
   { name: 'Maximum', dtypes: ['float32', 'int32'] },
@@ -157,7 +157,7 @@ describeWebGpu('tessera-webgpu binary elementwise kernels', () => {
     const f = Math.fround;
     const jsMod = (x: number, y: number) => { const r = x % y; return (x < 0 && y < 0) || (x >= 0 && y >= 0) ? r : (r + y) % y; };
     const cases: Array<[string, (x: number, y: number) => number, 'float32' | 'int32', Tol]> = [
-      ['Pow', (x, y) => f(Math.pow(x, y)), 'float32', { rel: 1e-5 }],
+      ['Pow', (x, y) => f(Math.pow(x, y)), 'float32', { rel: 4e-6 }],
       ['Mod', (x, y) => f(jsMod(x, y)), 'float32', { rel: 1e-6 }],
       ['FloorDiv', (x, y) => Int32Array.of(Math.floor(x / y))[0], 'int32', {}],
       ['Atan2', (x, y) => f(Math.atan2(x, y)), 'float32', { rel: 1e-6 }],
@@ -200,6 +200,13 @@ describeWebGpu('tessera-webgpu binary elementwise kernels', () => {
     check('RealDiv', a, b, (x, y) => x / y);
     check('Mod', a, b, (x, y) => { const r = x % y; return (x < 0 && y < 0) || (x >= 0 && y >= 0) ? r : (r + y) % y; });
     check('Pow', [2, 3, -3, 10, 7, 2, 0, -1, 1, 5, 0, -2], [10, 13, 5, 9, 11, 31, -1, -7, -5, -2, 0, 33], (x, y) => Math.pow(x, y));
+    // Wrapping below 2^53; from 2^85 on the doubles hold a multiple of 2^32 (stores 0). In
+    // between the GPU rounds the exact power, where V8's Math.pow is at times an ulp off.
+    const bases = [3, 7, -7, 5, 11, 46341, 12345, 99999, 3, 2147483647, -3, 46341];
+    const exps = [33, 18, 17, 22, 15, 3, 3, 3, 60, 3, 59, 2];
+    check('Pow', bases, exps, (x, y) => Math.pow(x, y));
+    check('Multiply', [2147483647, -2147483648, 123456789, -46341, 99999], [2147483647, -2147483648, 987654321, 46341, -99999], (x, y) => x * y);
+    check('SquaredDifference', [2147483647, -2147483648, 123456789], [-2147483648, 2147483647, -987654321], (x, y) => (x - y) * (x - y));
     check('BitwiseAnd', [12, -1, 0x7fffffff, -2147483648], [10, 5, -1, -1], (x, y) => x & y);
   });
 
@@ -259,7 +266,7 @@ type UnarySpec = { name: string; dtypes: DT[]; lo?: number; hi?: number; tol?: T
 
 const EXACT: Tol = { rel: 1e-7, abs: 0 };
 const ARITH: Tol = { rel: 1e-6 };
-const TRANS: Tol = { rel: 2e-5, abs: 1e-6 };
+const TRANS: Tol = { rel: 4e-6, abs: 1e-6 };
 
 const UNARY: UnarySpec[] = [
   { name: 'Abs', dtypes: ['float32', 'int32'], tol: EXACT },
@@ -278,7 +285,7 @@ const UNARY: UnarySpec[] = [
   { name: 'Reciprocal', dtypes: ['float32', 'int32'], tol: ARITH },
   { name: 'Sin', dtypes: ['float32'], lo: -20, hi: 20, tol: TRANS },
   { name: 'Cos', dtypes: ['float32'], lo: -20, hi: 20, tol: TRANS },
-  { name: 'Tan', dtypes: ['float32'], lo: -20, hi: 20, tol: { rel: 1e-4, abs: 1e-6 } },
+  { name: 'Tan', dtypes: ['float32'], lo: -20, hi: 20, tol: { rel: 1e-5, abs: 1e-6 } },
   { name: 'Asin', dtypes: ['float32'], lo: -1.2, hi: 1.2, tol: TRANS },
   { name: 'Acos', dtypes: ['float32'], lo: -1.2, hi: 1.2, tol: TRANS },
   { name: 'Atan', dtypes: ['float32'], lo: -20, hi: 20, tol: TRANS },
@@ -360,7 +367,7 @@ describeWebGpu('tessera-webgpu unary elementwise kernels', () => {
       for (let i = 0; i < xs.length; i++) {
         const want = f(fn(f(xs[i])));
         try {
-          expectClose([got[i]], [want], 'float32', { rel: 2e-5, abs: 1e-7 });
+          expectClose([got[i]], [want], 'float32', { rel: 4e-6, abs: 1e-7 });
         } catch {
           expect.fail(`${name}(${xs[i]}) = ${got[i]}, JS gives ${want}`);
         }
