@@ -3,7 +3,8 @@
 // the math helpers the body calls (unary_math.wgsl, binary_math.wgsl) or nothing.
 // Parameters: the size, then for each of the RANK output dims (outermost first): its
 // extent, a's stride and b's stride (0 along a dim the input is broadcast over).
-// Inputs of one layout, or a scalar against a tensor, take binary_vec4.wgsl instead.
+// Inputs of one layout, or a scalar against a tensor, take binary_vec4.wgsl instead, and
+// outputs whose innermost dim is a multiple of 4 binary_bcast4.wgsl.
 @group(0) @binding(0) var<storage, read> a: array<{{T}}>;
 @group(0) @binding(1) var<storage, read> b: array<{{T}}>;
 @group(0) @binding(2) var<storage, read_write> out: array<{{OUT_T}}>;

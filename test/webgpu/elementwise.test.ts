@@ -90,6 +90,9 @@ function binaryShapes(rand: () => number): Array<[number[], number[]]> {
     else shapes.push([shape, shape.map((d) => (rand() < 0.5 ? 1 : d)).slice(Math.floor(rand() * rank))]);
   }
   shapes.push([[3, 1, 5], [1, 4, 1]]);
+  // Innermost dims of a multiple of 4 (binary_bcast4.wgsl): rows against rows, against one
+  // element per row, and both broadcast.
+  shapes.push([[3, 8], [8]], [[5, 4], [5, 1]], [[2, 1, 12], [1, 3, 1]], [[2, 3, 4], [3, 4]], [[1, 4], [3, 1]]);
   return shapes;
 }
 

@@ -4,9 +4,10 @@
 // bool, FloorDiv gives int32, int32 results wrap as an Int32Array store does (NaN and
 // +-Inf store 0), Pow and Mod keep JS's special cases (see binary_math.wgsl).
 //
-// Two shapes of program: inputs of one layout, or a scalar against a tensor, run four
-// elements per invocation with vec4 loads and stores; the rest index each input through
-// broadcast strides, with the rank compiled in. Ops or dtypes without a WGSL body here (bool
+// Three shapes of program, the rank compiled in: inputs of one layout, or a scalar against a
+// tensor, run four elements per invocation with plain vec4 loads and stores; other
+// broadcasts index each input through broadcast strides, four elements per invocation too
+// when the output's innermost dim is a multiple of 4 (binary_bcast4.wgsl), else one. Ops or dtypes without a WGSL body here (bool
 // arithmetic, mixed dtypes, int32 Atan2) run on tessera-cpu.
 import type { DataType, KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { backend_util, util } from '@tensorflow/tfjs-core';
@@ -113,10 +114,23 @@ export function runBinary(backend: TesseraWebGpuBackend, key: string, body: Bina
     return backend.runProgram(program, [a, b], outShape, outDtype, meta.build(), workgroupsFor(n4, 256));
   }
   const rank = outShape.length;
-  const meta = new Meta().u32(size);
   const as = broadcastStrides(a.shape, outShape);
   const bs = broadcastStrides(b.shape, outShape);
+  // An innermost dim of a multiple of 4 keeps every vec4 inside one row: binary_bcast4.wgsl.
+  const rows4 = outShape[rank - 1] % 4 === 0;
+  const count = rows4 ? size / 4 : size;
+  const meta = new Meta().u32(count);
   for (let d = 0; d < rank; d++) meta.u32(outShape[d], as[d], bs[d]);
+  if (rows4) {
+    const aRow = as[rank - 1] === 1;
+    const bRow = bs[rank - 1] === 1;
+    const program = templateProgram(`binary_bcast4/${key}/${type}/rank${rank}/${aRow ? 'v' : 's'}${bRow ? 'v' : 's'}`, 'binary_bcast4', 3, meta.length, {
+      T: type, OUT_T: outType, OP: opBody, MATH: math, RANK: rank,
+      A_ELEM: aRow ? `vec4<${type}>` : type, B_ELEM: bRow ? `vec4<${type}>` : type,
+      A_LOAD: aRow ? 'a[ia / 4u]' : `vec4<${type}>(a[ia])`, B_LOAD: bRow ? 'b[ib / 4u]' : `vec4<${type}>(b[ib])`,
+    });
+    return backend.runProgram(program, [a, b], outShape, outDtype, meta.build(), workgroupsFor(count, 256));
+  }
   const program = templateProgram(`binary/${key}/${type}/rank${rank}`, 'binary', 3, meta.length, {
     T: type, OUT_T: outType, OP: opBody, MATH: math, RANK: rank,
   });
