@@ -7,20 +7,6 @@
 // can land on either side of it; FloorDiv and Mod decide which side with the sign of the
 // exact residual a - k*b, from Dekker's error-free product (k*b = p + e exactly).
 
-// Veltkamp's split of a into two halves of 12 significant bits; 4097 * a must not overflow,
-// so large values are split scaled down by 2^32 (exact).
-fn splitF(a: f32) -> vec2<f32> {
-  var x = a;
-  var scale = 1.0;
-  if (abs(a) > 1e30) {
-    x = a * 2.3283064365386963e-10;
-    scale = 4294967296.0;
-  }
-  let c = 4097.0 * x;
-  let hi = c - (c - x);
-  return vec2<f32>(hi, x - hi) * scale;
-}
-
 // a - k*b, rounded once (exactly when the result is representable and p is near a).
 fn residualF(a: f32, k: f32, b: f32) -> f32 {
   let p = k * b;

@@ -110,6 +110,28 @@ fn sqrtF(x: f32) -> f32 {
   return sqrt(x);
 }
 
+// Veltkamp's split of a into two halves of 12 significant bits; 4097 * a must not overflow,
+// so large values are split scaled down by 2^32 (exact).
+fn splitF(a: f32) -> vec2<f32> {
+  var x = a;
+  var scale = 1.0;
+  if (abs(a) > 1e30) {
+    x = a * 2.3283064365386963e-10;
+    scale = 4294967296.0;
+  }
+  let c = 4097.0 * x;
+  let hi = c - (c - x);
+  return vec2<f32>(hi, x - hi) * scale;
+}
+
+// a * b = p + e exactly (Dekker): (p, e).
+fn twoProduct(a: f32, b: f32) -> vec2<f32> {
+  let p = a * b;
+  let sa = splitF(a);
+  let sb = splitF(b);
+  return vec2<f32>(p, ((sa.x * sb.x - p) + sa.x * sb.y + sa.y * sb.x) + sa.y * sb.y);
+}
+
 // 2/pi in binary, 32 bits a word, after a word of zeros (the bits above the binary point).
 var<private> TWO_OVER_PI: array<u32, 9> = array<u32, 9>(0u, 0xa2f9836eu, 0x4e441529u, 0xfc2757d1u,
   0xf534ddc0u, 0xdb629599u, 0x3c439041u, 0xfe5163abu, 0xdebbc561u);
@@ -119,14 +141,17 @@ fn twoOverPiBits(word: u32, shift: u32) -> u32 {
   return (TWO_OVER_PI[word] << shift) | (TWO_OVER_PI[word + 1u] >> (32u - shift));
 }
 
-// Payne-Hanek reduction of ax >= 8192 by pi/2: (r, q) with ax = q * pi/2 + r (mod 2 pi) and
-// |r| <= pi/4. With ax = m * 2^e (m the 24-bit significand), the bits of 2/pi of weight
-// above 2^(1-e) only add multiples of 4 to ax * 2/pi; the next 96 bits W give it as
-// m * W * 2^-94, exactly enough for the quadrant and 32 fraction bits.
-fn reduceLarge(ax: f32) -> vec2<f32> {
-  let bits = bitcast<u32>(ax);
+// Payne-Hanek reduction of finite x, |x| >= 2^-7, by pi/2: x = q pi/2 + r (mod 2 pi) with
+// |r| <= pi/4, r = r.x + r.y to about 2^-48 relative (q in .z). With |x| = m 2^e (m the 24-bit
+// significand), the bits of 2/pi of weight above 2^(1-e) only add multiples of 4 to
+// |x| 2/pi; the next 96 bits W give the rest as m W 2^-94: the quadrant and 64 fraction bits
+// (the bits of 2/pi left out weigh < 2^-70). WGSL guarantees sin, cos and tan only on
+// [-pi, pi], GPUs lose accuracy outside, and Cody-Waite with float32 parts of pi/2 loses the
+// leading bits of r near a multiple of pi/2, which tan needs there.
+fn reducePiOver2(x: f32) -> vec3<f32> {
+  let bits = bitcast<u32>(x);
   let m = (bits & 0x7fffffu) | 0x800000u;
-  let e = i32(bits >> 23u) - 150;
+  let e = i32((bits >> 23u) & 0xffu) - 150;
   let t = u32(e + 30); // the table's bit offset of weight 2^(1-e)
   let word = t / 32u;
   let shift = t % 32u;
@@ -135,49 +160,71 @@ fn reduceLarge(ax: f32) -> vec2<f32> {
   let c = mulU64(twoOverPiBits(word, shift), m);
   let p1 = a.y + b.x;
   let p2 = b.y + c.x + select(0u, 1u, p1 < a.y);
-  // Bits 94-95 of m * W: the quadrant; bits 62-93: the fraction, taken as signed (in
-  // [-1/2, 1/2), the quadrant rounded to nearest).
-  let fraction = (p2 << 2u) | (p1 >> 30u);
-  let q = ((p2 >> 30u) + (fraction >> 31u)) & 3u;
-  return vec2<f32>(f32(bitcast<i32>(fraction)) * 3.657295198167899e-10, f32(q));
+  // Bits 94-95 of m W: the quadrant; bits 30-93: the fraction of a quarter turn, taken as
+  // signed (in [-1/2, 1/2), the quadrant rounded to nearest).
+  let high = bitcast<i32>((p2 << 2u) | (p1 >> 30u));
+  let low = (p1 << 2u) | (a.x >> 30u);
+  var q = ((p2 >> 30u) + (bitcast<u32>(high) >> 31u)) & 3u;
+  // The fraction as fh + fl (fh exact: the top 24 bits of high), times pi/2 as ch + cl.
+  let fh = f32(high & ~0xff) * 2.3283064365386963e-10;
+  let fl = (f32(high & 0xff) + f32(low) * 2.3283064365386963e-10) * 2.3283064365386963e-10;
+  let ch = 1.5707963705062866;
+  let cl = -4.371139000186243e-8;
+  let p = twoProduct(fh, ch);
+  let rest = p.y + fh * cl + fl * ch;
+  var rh = p.x + rest;
+  var rl = rest - (rh - p.x);
+  if (signBit(x)) {
+    rh = -rh;
+    rl = -rl;
+    q = (4u - q) & 3u;
+  }
+  return vec3<f32>(rh, rl, f32(q));
 }
 
-// sin (which = 0) or cos (which = 1) with JS's accuracy for every finite x: reduction by
-// pi/2 (Cody-Waite below 8192, Payne-Hanek above) and the Cephes single-precision
-// polynomials on [-pi/4, pi/4]. WGSL guarantees sin and cos only on [-pi, pi], and GPUs
-// evaluate them far less accurately outside.
+// sin and cos of r = rh + rl (|r| <= pi/4): the Cephes single-precision polynomials at rh,
+// corrected to first order in rl.
+fn sinPoly(rh: f32, rl: f32) -> f32 {
+  let z = rh * rh;
+  return ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * rh + (rh + rl * (1.0 - 0.5 * z));
+}
+
+fn cosPoly(rh: f32, rl: f32) -> f32 {
+  let z = rh * rh;
+  return ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0 - rl * rh;
+}
+
+// sin (which = 0) or cos (which = 1) of finite x with JS's accuracy.
 fn sinCosF(x: f32, which: u32) -> f32 {
   if (!isFiniteF(x)) { return nan(); }
-  var r: f32;
-  var quadrant: u32;
-  if (abs(x) < 8192.0) {
-    let q = round(x * 0.6366197723675814);
-    // pi/2 in three parts; the first two have few enough bits that q * part is exact.
-    r = ((x - q * 1.5703125) - q * 4.837512969970703e-4) - q * 7.549789948768648e-8;
-    // q modulo 4 (two's complement keeps it right for negative q).
-    quadrant = bitcast<u32>(i32(q)) & 3u;
-  } else {
-    let reduced = reduceLarge(absF(x));
-    r = reduced.x;
-    quadrant = u32(reduced.y);
-    if (x < 0.0) {
-      r = -r;
-      quadrant = (4u - quadrant) & 3u;
-    }
-  }
-  let z = r * r;
-  let s = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * r + r;
-  let c = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
-  let k = (quadrant + which) & 3u;
-  if (k == 0u) { return s; }
-  if (k == 1u) { return c; }
-  if (k == 2u) { return -s; }
-  return -c;
+  var r = vec3<f32>(x, 0.0, 0.0);
+  if (abs(x) > 0.7853981633974483) { r = reducePiOver2(x); }
+  let k = (u32(r.z) + which) & 3u;
+  if (k == 0u) { return sinPoly(r.x, r.y); }
+  if (k == 1u) { return cosPoly(r.x, r.y); }
+  if (k == 2u) { return -sinPoly(r.x, r.y); }
+  return -cosPoly(r.x, r.y);
 }
 
+// tan: sin / cos of r in an even quadrant (|tan| <= 1), -cot(r) in an odd one. Near a pole
+// (|r| < 0.1), where the float32 result has an ulp far above tfjs's tolerance and sin(r)/cos(r)
+// would be an ulp or two off, cot(r) = 1/r - r/3 - r^3/45 - 2r^5/945 is summed in double
+// float32 (1/r corrected by the exact residual of the division) and rounded once.
 fn tanF(x: f32) -> f32 {
   if (!isFiniteF(x)) { return nan(); }
-  return sinCosF(x, 0u) / sinCosF(x, 1u);
+  var r = vec3<f32>(x, 0.0, 0.0);
+  if (abs(x) > 0.7853981633974483) { r = reducePiOver2(x); }
+  let rh = r.x;
+  let rl = r.y;
+  if ((u32(r.z) & 1u) == 0u) { return sinPoly(rh, rl) / cosPoly(rh, rl); }
+  if (abs(rh) >= 0.1) { return -cosPoly(rh, rl) / sinPoly(rh, rl); }
+  if (rh == 0.0) { return negIf(inf(), !signBit(rh)); }
+  let q = 1.0 / rh;
+  let p = twoProduct(q, rh);
+  let e = (1.0 - p.x) - p.y; // 1 - q rh, exactly
+  let z = rh * rh;
+  let tail = q * (e - rl * q) - rh * (0.3333333333333333 + z * (0.022222222222222223 + z * 0.0021164021164021165));
+  return -(q + tail);
 }
 
 // atan2(y, x) with JS Math.atan2's zeros and infinities (the built-in leaves atan2(0, 0)

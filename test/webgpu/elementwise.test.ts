@@ -379,6 +379,21 @@ describeWebGpu('tessera-webgpu unary elementwise kernels', () => {
     }
   });
 
+  it('Sin, Cos and Tan reduce large arguments exactly and stay within an ulp near the poles of tan', () => {
+    const f = Math.fround;
+    const poles = [1, 3, 7, 1001, 20001, 1e6 + 1].map((k) => f((k * Math.PI) / 2));
+    const xs = [...poles, ...poles.map((v) => -v), -608065414.8781943, 781902002.7943993, -470910673.97399473, 1786759246.171617, 1e20, -3e38, 8192.5, 0.7853982, 0.78539813, 2.356194];
+    const x = tf.tensor(xs);
+    for (const [name, fn, rel] of [['Tan', Math.tan, 1.2e-7], ['Sin', Math.sin, 2e-7], ['Cos', Math.cos, 2e-7]] as Array<[string, (v: number) => number, number]>) {
+      const got = tf.tidy(() => runKernel(name, { x }).dataSync());
+      for (let i = 0; i < xs.length; i++) {
+        const want = f(fn(f(xs[i])));
+        if (!(Math.abs(got[i] - want) <= Math.abs(want) * rel + 1e-7)) expect.fail(`${name}(${f(xs[i])}) = ${got[i]}, JS gives ${want}`);
+      }
+    }
+    x.dispose();
+  });
+
   it('Tanh, Sigmoid and Softplus stay finite and exact at large |x|', () => {
     const xs = [-1e30, -100, -20, -9, 9, 20, 100, 1e30, 88, -88];
     const x = tf.tensor(xs);
