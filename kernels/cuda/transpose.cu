@@ -91,14 +91,20 @@ TransposeLaunch PlanTransposeCuda(const Shape& shape, const std::vector<int64_t>
     }
     seen[p] = true;
   }
-  // Drop size-1 axes, then merge runs of output axes that are consecutive input axes.
+  // Drop size-1 axes, then merge runs of output axes that are consecutive among the kept
+  // input axes (a size-1 axis between two others does not keep them apart).
+  std::vector<int64_t> rank_of(rank, -1);  // an input axis's position among the kept ones
+  int64_t kept_count = 0;
+  for (int64_t d = 0; d < rank; d++) {
+    if (shape[d] != 1) rank_of[d] = kept_count++;
+  }
   std::vector<int64_t> kept;  // input axes of size > 1, in output order
   for (int64_t p : perm) {
     if (shape[p] != 1) kept.push_back(p);
   }
   std::vector<std::vector<int64_t>> groups;
   for (int64_t p : kept) {
-    if (!groups.empty() && groups.back().back() + 1 == p) groups.back().push_back(p);
+    if (!groups.empty() && rank_of[groups.back().back()] + 1 == rank_of[p]) groups.back().push_back(p);
     else groups.push_back({p});
   }
   // Number the groups by their input order.
