@@ -80,12 +80,39 @@ export async function onBackend(backend: string, f: () => tf.Tensor): Promise<Va
   }
 }
 
+/** The kernels that ran through the CPU fallback while `f` ran on tessera-cuda. */
+export function fallbacksDuring<T>(f: () => T): { result: T; fallbacks: string[] } {
+  const backend = cudaBackend();
+  const fallbacks: string[] = [];
+  const runOnCpu = backend.runOnCpu;
+  backend.runOnCpu = function (kernelName, args) {
+    fallbacks.push(kernelName);
+    return runOnCpu.call(this, kernelName, args);
+  };
+  try {
+    return { result: f(), fallbacks };
+  } finally {
+    backend.runOnCpu = runOnCpu;
+  }
+}
+
 /**
  * `f` on tessera-cuda and on tessera-cpu over the same inputs (made by `inputs` on each
- * backend from the same values): both results, for expectClose.
+ * backend from the same values): both results, for expectClose. Fails if any kernel on the
+ * tessera-cuda side went through the CPU fallback, unless it is listed in `allowFallback`
+ * ('any' for end-to-end computations that mix in kernels without CUDA code).
  */
-export async function compareWithCpu(inputs: () => tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor): Promise<{ gpu: Values; cpu: Values }> {
+export async function compareWithCpu(inputs: () => tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor,
+  allowFallback: readonly string[] | 'any' = []): Promise<{ gpu: Values; cpu: Values }> {
   const cpu = await onCpu(() => f(...inputs()));
-  const gpu = await onBackend(TESSERA_CUDA, () => f(...inputs()));
+  const { result: gpu, fallbacks } = fallbacksDuring(() => {
+    const t = tf.tidy(() => f(...inputs()));
+    const values = { values: t.dataSync() as tf.backend_util.TypedArray, shape: t.shape, dtype: t.dtype };
+    t.dispose();
+    return values;
+  });
+  if (allowFallback !== 'any') expect(fallbacks.filter((k) => !allowFallback.includes(k)), 'kernels that fell back to the CPU').toEqual([]);
+  expect(gpu.shape).toEqual(cpu.shape);
+  expect(gpu.dtype).toBe(cpu.dtype);
   return { gpu, cpu };
 }
