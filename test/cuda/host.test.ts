@@ -94,6 +94,21 @@ describe('tessera-cuda without a device', () => {
     if (built) expect(() => cuda.cudaAlloc(0, 'float32', 4)).toThrow(unavailableReason!);
   });
 
+  it.skipIf(unavailableReason === null)('the GPU-only scripts say why they cannot run: bench, kernel lab, conformance', () => {
+    for (const script of ['bench/cuda.mjs', 'bench/cuda_lab.mjs']) {
+      const run = spawnSync(process.execPath, [script], { cwd: root, encoding: 'utf8' });
+      expect(run.status, script).toBe(1);
+      expect(run.stderr).toContain(unavailableReason!);
+    }
+    const env = { ...process.env, TESSERA_REQUIRE: '' };
+    const conformance = spawnSync(process.execPath, ['test/conformance/run.mjs', '--backend', 'tessera-cuda'], { cwd: root, encoding: 'utf8', env });
+    expect(conformance.status).toBe(0);
+    expect(conformance.stdout).toContain(`skipping: tfjs-core suite on tessera-cuda: ${unavailableReason}`);
+    const required = spawnSync(process.execPath, ['test/conformance/run.mjs', '--backend', 'tessera-cuda'], { cwd: root, encoding: 'utf8', env: { ...env, TESSERA_REQUIRE: 'cuda' } });
+    expect(required.status).toBe(1);
+    expect(required.stdout).toContain(`FAIL: tfjs-core suite on tessera-cuda: ${unavailableReason}`);
+  });
+
   it('parses device specs and rejects bad ones, and configureCuda checks its options', () => {
     expect(parseCudaDevice('cuda')).toBe(0);
     expect(parseCudaDevice('cuda:3')).toBe(3);
