@@ -48,12 +48,16 @@ describeCuda('tessera-cuda device', () => {
     tf.dispose([a, b, c]);
   });
 
-  it('reshapes without moving data and frees the buffer with the last reference', () => {
+  it('reshapes and expands dims without moving data, and frees the buffer with the last reference', () => {
     const backend = cudaBackend();
     const a = tf.add(tf.tensor([1, 2, 3, 4, 5, 6]), tf.scalar(1));
     const live = backend.device.stats().liveBuffers;
     const b = tf.reshape(a, [2, -1]);
     expect(b.dataId).toBe(a.dataId);
+    const e = tf.expandDims(b, -1);
+    expect(e.shape).toEqual([2, 3, 1]);
+    expect(e.dataId).toBe(a.dataId);
+    e.dispose();
     expect(backend.device.stats().liveBuffers).toBe(live);
     a.dispose();
     expect([...b.dataSync()]).toEqual([2, 3, 4, 5, 6, 7]);

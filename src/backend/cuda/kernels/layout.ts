@@ -1,4 +1,4 @@
-// Reshape and Identity (storage shared, nothing moves), Transpose and GatherV2 on CUDA
+// Reshape, ExpandDims and Identity (storage shared, nothing moves), Transpose and GatherV2 on CUDA
 // (kernels/cuda/transpose.cu, gather.cu).
 import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -15,6 +15,17 @@ export const layoutKernelConfigs: KernelConfig[] = [
       () => `The new shape (${shape}) has ${util.sizeFromShape(shape)} elements and the old shape (${x.shape}) has ${util.sizeFromShape(x.shape)} elements. The new shape and old shape must have the same number of elements.`);
     backend.incRef(x.dataId);
     return { dataId: x.dataId, shape, dtype: x.dtype };
+  }),
+  cudaKernelConfig('ExpandDims', ({ inputs, attrs = {} }, backend) => {
+    const { input } = inputs as { input: TensorInfo };
+    const dim = (attrs as { dim: number }).dim;
+    const rank = input.shape.length;
+    // Out-of-range axes go to tessera-cpu, which raises tfjs's error.
+    if (!Number.isInteger(dim) || dim < -(rank + 1) || dim > rank) return null;
+    const shape = input.shape.slice();
+    shape.splice(dim < 0 ? rank + dim + 1 : dim, 0, 1);
+    backend.incRef(input.dataId);
+    return { dataId: input.dataId, shape, dtype: input.dtype };
   }),
   cudaKernelConfig('Identity', ({ inputs }, backend) => {
     const { x } = inputs as { x: TensorInfo };
