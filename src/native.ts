@@ -71,6 +71,8 @@ export interface CudaAddon {
   cudaBufferInfo(buffer: CudaBuffer): { device: number; dtype: NativeDType; length: number; freed: boolean };
   cudaUpload(buffer: CudaBuffer, values: NativeArray): void;
   cudaDownload(buffer: CudaBuffer, out: NativeArray): void;
+  /** Enqueues the copy now (ordered before any later reuse of the buffer), waits off the JS thread. */
+  cudaDownloadAsync(buffer: CudaBuffer, out: NativeArray): Promise<void>;
   cudaSync(device: number): void;
   cudaMemoryStats(device: number): CudaMemoryStats;
   cudaTrim(device: number): void;

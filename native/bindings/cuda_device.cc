@@ -185,6 +185,60 @@ Napi::Value Download(const Napi::CallbackInfo& info) {
   });
 }
 
+// Waits for one pending read on a worker thread, so that `await tensor.data()` leaves the
+// event loop free; the copy itself was enqueued on the JS thread (see CudaDevice::EnqueueRead).
+class ReadWorker : public Napi::AsyncWorker {
+ public:
+  ReadWorker(Napi::Env env, CudaDevice& device, CudaDevice::PendingRead read, Napi::Value out)
+      : Napi::AsyncWorker(env, "tessera:cudaDownloadAsync"), device_(device), read_(read),
+        deferred_(Napi::Promise::Deferred::New(env)) {
+    out_ = Napi::Persistent(out.As<Napi::Object>());
+  }
+  ~ReadWorker() override {
+    if (read_.pinned != nullptr || read_.done != nullptr) device_.FinishRead(read_, nullptr);
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      device_.WaitRead(read_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    const TensorArg dst = ToTensor(out_.Value(), "cudaDownloadAsync", "out");
+    device_.FinishRead(read_, dst.data);
+    deferred_.Resolve(env.Undefined());
+  }
+  void OnError(const Napi::Error& e) override {
+    device_.FinishRead(read_, nullptr);
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  CudaDevice& device_;
+  CudaDevice::PendingRead read_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference out_;
+};
+
+Napi::Value DownloadAsync(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    CudaBufferHandle& b = GetCudaBuffer(info, 0, "cudaDownloadAsync", "buffer");
+    const TensorArg dst = GetTensor(info, 1, "cudaDownloadAsync", "out");
+    if (dst.dtype != b.dtype) ThrowArgError("cudaDownloadAsync", "out", std::string("a ") + DTypeName(b.dtype) + " array", DTypeName(dst.dtype));
+    if (dst.length != b.length) ThrowArgError("cudaDownloadAsync", "out", std::to_string(b.length) + " elements", std::to_string(dst.length));
+    CudaDevice& d = CudaDevice::Get(b.device);
+    auto* worker = new ReadWorker(info.Env(), d, d.EnqueueRead(b.ptr, static_cast<size_t>(b.length) * DTypeSize(b.dtype)), info[1]);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  });
+}
+
 Napi::Value Sync(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     CudaDevice::Get(GetDeviceIndex(info, 0, "cudaSync")).Synchronize();
@@ -233,6 +287,7 @@ void RegisterCudaDevice(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaBufferInfo", Napi::Function::New(env, BufferInfo, "cudaBufferInfo"));
   exports.Set("cudaUpload", Napi::Function::New(env, Upload, "cudaUpload"));
   exports.Set("cudaDownload", Napi::Function::New(env, Download, "cudaDownload"));
+  exports.Set("cudaDownloadAsync", Napi::Function::New(env, DownloadAsync, "cudaDownloadAsync"));
   exports.Set("cudaSync", Napi::Function::New(env, Sync, "cudaSync"));
   exports.Set("cudaMemoryStats", Napi::Function::New(env, MemoryStats, "cudaMemoryStats"));
   exports.Set("cudaTrim", Napi::Function::New(env, Trim, "cudaTrim"));

@@ -39,6 +39,21 @@ class CudaRawAllocator : public RawDeviceAllocator {
   int device_;
 };
 
+class PinnedRawAllocator : public RawDeviceAllocator {
+ public:
+  void* Allocate(size_t bytes) override {
+    void* p = nullptr;
+    const cudaError_t err = cudaMallocHost(&p, bytes);
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      return nullptr;
+    }
+    TESSERA_CUDA_CHECK(err);
+    return p;
+  }
+  void Release(void* p) override { cudaFreeHost(p); }
+};
+
 struct Registry {
   std::once_flag probed;
   CudaProbe probe;
@@ -85,6 +100,8 @@ CudaDevice::CudaDevice(int index) : index_(index) {
   TESSERA_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   raw_ = std::make_unique<CudaRawAllocator>(index);
   allocator_ = std::make_unique<CachingAllocator>(raw_.get());
+  pinned_raw_ = std::make_unique<PinnedRawAllocator>();
+  pinned_ = std::make_unique<CachingAllocator>(pinned_raw_.get());
 }
 
 void CudaDevice::Activate() const { TESSERA_CUDA_CHECK(cudaSetDevice(index_)); }
@@ -99,6 +116,7 @@ void CudaDevice::Trim() {
   // Cached blocks may still be read by enqueued kernels that used them before their free.
   Synchronize();
   allocator_->Trim();
+  pinned_->Trim();
 }
 
 void CudaDevice::EnsureStaging() {
@@ -150,6 +168,36 @@ void CudaDevice::Download(void* dst, const void* src, size_t bytes) {
       std::memcpy(to + offset, staging_[prev % 2], n);
     }
   }
+}
+
+CudaDevice::PendingRead CudaDevice::EnqueueRead(const void* src, size_t bytes) {
+  PendingRead read;
+  read.bytes = bytes;
+  if (bytes == 0) return read;
+  Activate();
+  read.pinned = pinned_->Allocate(bytes, "pinned read buffer on cuda:" + std::to_string(index_));
+  try {
+    TESSERA_CUDA_CHECK(cudaEventCreateWithFlags(&read.done, cudaEventDisableTiming));
+    TESSERA_CUDA_CHECK(cudaMemcpyAsync(read.pinned, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    TESSERA_CUDA_CHECK(cudaEventRecord(read.done, stream_));
+  } catch (...) {
+    if (read.done != nullptr) cudaEventDestroy(read.done);
+    pinned_->Free(read.pinned);
+    throw;
+  }
+  return read;
+}
+
+void CudaDevice::WaitRead(const PendingRead& read) {
+  if (read.done == nullptr) return;
+  TESSERA_CUDA_CHECK(cudaEventSynchronize(read.done));
+}
+
+void CudaDevice::FinishRead(PendingRead& read, void* dst) {
+  if (dst != nullptr && read.pinned != nullptr) std::memcpy(dst, read.pinned, read.bytes);
+  if (read.done != nullptr) cudaEventDestroy(read.done);
+  pinned_->Free(read.pinned);
+  read = PendingRead{};
 }
 
 void CudaDevice::Synchronize() {

@@ -38,6 +38,18 @@ class CudaDevice {
   void Upload(void* dst, const void* src, size_t bytes);
   // Device -> host through pinned staging; waits for the stream (the one sync point of a read).
   void Download(void* dst, const void* src, size_t bytes);
+
+  // A read that does not block the caller: Enqueue (on the JS thread, so that the copy is
+  // ordered before any later reuse of `src`) copies into a pinned block of its own; Wait
+  // (on any thread) waits for that copy alone; Finish (JS thread) copies out and releases.
+  struct PendingRead {
+    void* pinned = nullptr;
+    size_t bytes = 0;
+    cudaEvent_t done = nullptr;
+  };
+  PendingRead EnqueueRead(const void* src, size_t bytes);
+  void WaitRead(const PendingRead& read);
+  void FinishRead(PendingRead& read, void* dst);
   void Synchronize();
 
   // Device-to-device copy time of `bytes` (median of `iterations` copies, CUDA events), the
@@ -53,6 +65,9 @@ class CudaDevice {
   cudaStream_t stream_ = nullptr;
   std::unique_ptr<RawDeviceAllocator> raw_;
   std::unique_ptr<CachingAllocator> allocator_;
+  // Pinned host blocks for the pending reads, cached by size class like device memory.
+  std::unique_ptr<RawDeviceAllocator> pinned_raw_;
+  std::unique_ptr<CachingAllocator> pinned_;
   // Two pinned halves so that one chunk is copied on the host while the other is in flight.
   static constexpr size_t kStagingChunk = size_t{16} << 20;
   void* staging_[2] = {nullptr, nullptr};

@@ -62,9 +62,9 @@ export class TesseraCudaBackend extends DeviceBackend<CudaBuffer> {
     return this.device.download(buffer);
   }
 
-  // The download waits on the stream from the main thread: an async read settles at once.
-  protected async download(buffer: CudaBuffer): Promise<backend_util.BackendValues> {
-    return this.device.download(buffer);
+  // The copy is enqueued now; the wait for it runs off the JS thread.
+  protected download(buffer: CudaBuffer): Promise<backend_util.BackendValues> {
+    return this.device.downloadAsync(buffer);
   }
 
   protected error(message: string): Error {

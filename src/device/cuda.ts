@@ -100,6 +100,14 @@ export class CudaDevice {
     return out;
   }
 
+  /** The buffer's contents without blocking the event loop (the copy is enqueued at the call). */
+  async downloadAsync(buffer: CudaBuffer): Promise<NativeArray> {
+    const { dtype, length } = this.addon.cudaBufferInfo(buffer);
+    const out = new ARRAYS[dtype](length);
+    await this.addon.cudaDownloadAsync(buffer, out);
+    return out;
+  }
+
   /** Waits for every kernel and copy enqueued so far (errors inside kernels surface here). */
   sync(): void {
     this.addon.cudaSync(this.index);

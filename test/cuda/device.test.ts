@@ -48,6 +48,19 @@ describeCuda('tessera-cuda device', () => {
     tf.dispose([a, b, c]);
   });
 
+  it('reads asynchronously, many reads at once, and a read survives a dispose in flight', async () => {
+    const base = tf.tensor(Array.from({ length: 100_000 }, (_, i) => i));
+    const ys = Array.from({ length: 16 }, (_, k) => tf.mul(base, tf.scalar(k)));
+    const reads = ys.map((y) => y.data());
+    tf.dispose(ys);  // the copies were enqueued when data() was called
+    const values = await Promise.all(reads);
+    values.forEach((v, k) => {
+      expect(v.length).toBe(100_000);
+      expect(v[99_999]).toBe(99_999 * k);
+    });
+    base.dispose();
+  });
+
   it('reshapes and expands dims without moving data, and frees the buffer with the last reference', () => {
     const backend = cudaBackend();
     const a = tf.add(tf.tensor([1, 2, 3, 4, 5, 6]), tf.scalar(1));
