@@ -70,7 +70,14 @@ describeCuda('tessera-cuda device', () => {
     const e = tf.expandDims(b, -1);
     expect(e.shape).toEqual([2, 3, 1]);
     expect(e.dataId).toBe(a.dataId);
-    e.dispose();
+    const c = tf.cast(e, 'float32');
+    expect(c.dataId).toBe(a.dataId);
+    const ones = tf.onesLike(e);  // a new tensor on the CPU side; e is not read back
+    expect(cudaBackend().cpuValues(e)).toBeUndefined();
+    expect([...ones.dataSync()]).toEqual([1, 1, 1, 1, 1, 1]);
+    const i = tf.cast(e, 'int32');  // converts values: through tessera-cpu
+    expect([...i.dataSync()]).toEqual([2, 3, 4, 5, 6, 7]);
+    tf.dispose([e, c, ones, i]);
     expect(backend.device.stats().liveBuffers).toBe(live);
     a.dispose();
     expect([...b.dataSync()]).toEqual([2, 3, 4, 5, 6, 7]);

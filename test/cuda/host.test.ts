@@ -52,7 +52,7 @@ describe('tessera-cuda build and reporting', () => {
     const coverage = info.kernels.find((k) => k.backend === 'tessera-cuda')!;
     expect(coverage.native).toEqual(expect.arrayContaining(['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput',
       'Conv2DBackpropFilter', 'Add', 'Multiply', 'Relu', 'Sum', 'Max', 'ArgMax', 'Softmax', 'Transpose', 'GatherV2', 'MaxPool',
-      'AvgPool', 'MaxPoolGrad', 'AvgPoolGrad', 'FusedBatchNorm', 'Reshape']));
+      'AvgPool', 'MaxPoolGrad', 'AvgPoolGrad', 'FusedBatchNorm', 'Reshape', 'ExpandDims', 'Cast', 'ZerosLike']));
     // Every tessera-cpu kernel is on tessera-cuda, natively or through the fallback; nothing else is.
     const cpu = kernelCoverage().find((k) => k.backend === 'tessera-cpu')!;
     expect([...coverage.native, ...coverage.fallback].sort()).toEqual([...cpu.native, ...cpu.fallback].sort());

@@ -1,8 +1,10 @@
-// Reshape, ExpandDims and Identity (storage shared, nothing moves), Transpose and GatherV2 on CUDA
+// Reshape, ExpandDims, Identity and same-dtype Cast (storage shared, nothing moves), ZerosLike
+// and OnesLike (a new CPU-side tensor: the input is never read back), Transpose and GatherV2 on CUDA
 // (kernels/cuda/transpose.cu, gather.cu).
 import { util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 
 import { cudaKernelConfig } from '../../backend_cuda.js';
+import { typedArrayFor } from '../../device_backend.js';
 
 const MAX_RANK = 8;
 const NUMERIC = new Set(['float32', 'int32', 'bool']);
@@ -32,6 +34,20 @@ export const layoutKernelConfigs: KernelConfig[] = [
     backend.incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   }),
+  // Other casts convert values (int32 -> float32 is a new bit pattern on the device): CPU path.
+  cudaKernelConfig('Cast', ({ inputs, attrs = {} }, backend) => {
+    const { x } = inputs as { x: TensorInfo };
+    if (!NUMERIC.has(x.dtype) || (attrs as { dtype: string }).dtype !== x.dtype) return null;
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  }),
+  ...(['ZerosLike', 'OnesLike'] as const).map((kernelName) => cudaKernelConfig(kernelName, ({ inputs }, backend) => {
+    const { x } = inputs as { x: TensorInfo };
+    if (!NUMERIC.has(x.dtype)) return null;
+    const values = typedArrayFor(x.dtype, util.sizeFromShape(x.shape));
+    if (kernelName === 'OnesLike') values.fill(1);
+    return backend.makeTensorInfo(x.shape, x.dtype, values);
+  })),
   cudaKernelConfig('Transpose', ({ inputs, attrs = {} }, backend) => {
     const { x } = inputs as { x: TensorInfo };
     const perm = (attrs as { perm: number[] }).perm;
