@@ -39,6 +39,8 @@ function run(backend: TesseraCudaBackend, a: TensorInfo, b: TensorInfo, attrs: R
   if (g === undefined || !ACTIVATIONS.has(activation)) return null;
   // A bias of n elements broadcast over rows ([n], [1, n], ...); other shapes take the CPU path.
   if (bias !== undefined && (bias.dtype !== 'float32' || util.sizeFromShape(bias.shape) !== g.n || (bias.shape.length > 0 && bias.shape[bias.shape.length - 1] !== g.n))) return null;
+  // No batch entries: nothing to compute (the bindings would expect one matrix per unbatched side).
+  if (g.batch === 0) return backend.makeOutput(g.outShape, 'float32');
   const leakyAlpha = typeof attrs.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
   const ka = backend.cudaBuffer(a), kb = backend.cudaBuffer(b);
   const kbias = bias === undefined ? null : backend.cudaBuffer(bias);
