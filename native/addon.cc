@@ -8,6 +8,8 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tessera::RegisterMemory(env, exports);
   tessera::RegisterCuda(env, exports);
+  tessera::RegisterCudaDevice(env, exports);
+  tessera::RegisterCudaKernels(env, exports);
   tessera::RegisterElementwise(env, exports);
   tessera::RegisterFlat(env, exports);
   tessera::RegisterConv(env, exports);

@@ -1,6 +1,10 @@
-// Public API. Importing this module registers the tfjs backends tessera-cpu (the default)
-// and tessera-webgpu (opened on tf.setBackend('tessera-webgpu')).
+// Public API. Importing this module registers the tfjs backends tessera-cpu (the default),
+// tessera-webgpu (opened on tf.setBackend('tessera-webgpu')) and tessera-cuda (opened on
+// tf.setBackend('tessera-cuda'); configureCuda picks the device).
 export { configureWebGpu, kernelCoverage, registerWebGpuBackend, TESSERA_CPU, TESSERA_WEBGPU, TesseraCpuBackend, TesseraWebGpuBackend } from './backend/index.js';
+export { configureCuda, registerCudaBackend, TESSERA_CUDA, TesseraCudaBackend } from './backend/index.js';
+export type { CudaBackendOptions } from './backend/backend_cuda.js';
+export { CudaDevice, CudaError, cudaAvailability } from './device/cuda.js';
 export { WebGpuDevice, WebGpuError } from './device/webgpu.js';
 export type { WebGpuOptions } from './device/webgpu.js';
 export type { KernelCoverage } from './backend/index.js';

@@ -33,7 +33,7 @@ export function runtimeInfo(webgpu?: DeviceReport): RuntimeInfo {
   const devices: DeviceReport[] = [{ kind: 'cpu', name: cpu.name, available: true }];
   if (cuda.devices.length > 0) {
     for (const d of cuda.devices) {
-      devices.push({ kind: 'cuda', name: `cuda:${d.index} ${d.name} (sm ${d.computeCapability}, ${(d.memoryBytes / 2 ** 30).toFixed(1)} GiB)`, available: false, reason: 'CUDA kernels are not implemented yet; the device is detected only' });
+      devices.push({ kind: 'cuda', name: `cuda:${d.index} ${d.name} (sm ${d.computeCapability}, ${(d.memoryBytes / 2 ** 30).toFixed(1)} GiB)`, available: true });
     }
   } else {
     devices.push({ kind: 'cuda', name: 'cuda', available: false, reason: cuda.reason });

@@ -32,6 +32,86 @@ export interface CudaInfo {
   devices: { index: number; name: string; computeCapability: string; memoryBytes: number }[];
 }
 
+/** A device buffer of the CUDA addon: an opaque handle (a type-tagged External). */
+export type CudaBuffer = { readonly __cudaBuffer: unique symbol };
+
+/** A CUDA device's caching allocator: size-class bytes live, and freed blocks kept for reuse. */
+export interface CudaMemoryStats {
+  liveBytes: number;
+  liveBuffers: number;
+  cachedBytes: number;
+  cachedBuffers: number;
+  peakLiveBytes: number;
+  /** Calls into cudaMalloc (a cache miss each). */
+  rawAllocations: number;
+  /** Requests served from the cache. */
+  reuses: number;
+}
+
+/** The caching allocator over a mock raw allocator of `capacity` bytes (bookkeeping tests). */
+export interface MockCachingAllocator {
+  /** A block id, 0 for a 0-byte request; throws when the capacity is exhausted even after trimming. */
+  alloc(bytes: number): number;
+  free(id: number): boolean;
+  trim(): void;
+  stats(): CudaMemoryStats;
+  rawBytesInUse(): number;
+}
+
+export type GemmPrecision = 'fp32' | 'tf32' | 'bf16';
+export type CudaActivation = 'linear' | 'relu' | 'relu6' | 'leakyrelu' | 'elu' | 'sigmoid';
+
+/**
+ * The CUDA exports, present when the addon was built with a CUDA toolkit (buildInfo().with.cuda).
+ * Kernels enqueue on the buffers' device stream and return at once; cudaDownload waits.
+ */
+export interface CudaAddon {
+  cudaAlloc(device: number, dtype: NativeDType, length: number): CudaBuffer;
+  cudaFree(buffer: CudaBuffer): boolean;
+  cudaBufferInfo(buffer: CudaBuffer): { device: number; dtype: NativeDType; length: number; freed: boolean };
+  cudaUpload(buffer: CudaBuffer, values: NativeArray): void;
+  cudaDownload(buffer: CudaBuffer, out: NativeArray): void;
+  /** Enqueues the copy now (ordered before any later reuse of the buffer), waits off the JS thread. */
+  cudaDownloadAsync(buffer: CudaBuffer, out: NativeArray): Promise<void>;
+  cudaSync(device: number): void;
+  cudaMemoryStats(device: number): CudaMemoryStats;
+  cudaTrim(device: number): void;
+  cudaCopyProbe(device: number, bytes: number, iterations: number): { bytes: number; milliseconds: number };
+
+  cudaMatMul(a: CudaBuffer, b: CudaBuffer, out: CudaBuffer, batch: number, m: number, n: number, k: number, transA: boolean,
+    transB: boolean, aBatchStride: number, bBatchStride: number, bias: CudaBuffer | null, activation: CudaActivation,
+    leakyAlpha: number, precision: GemmPrecision): void;
+  cudaPlanSgemm(batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, precision: GemmPrecision,
+    smCount: number): { kernel: string; grid: number[]; block: number[]; vectorA: boolean; vectorB: boolean; vectorC: boolean; batchChunks: number };
+  /** geometry: [strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW] */
+  cudaConv2d(x: CudaBuffer, xShape: ShapeArg, filter: CudaBuffer, filterShape: ShapeArg, y: CudaBuffer, geometry: ShapeArg,
+    bias: CudaBuffer | null, activation: CudaActivation, leakyAlpha: number): void;
+  cudaConv2dBackpropInput(dy: CudaBuffer, dyShape: ShapeArg, filter: CudaBuffer, filterShape: ShapeArg, dx: CudaBuffer,
+    dxShape: ShapeArg, geometry: ShapeArg): void;
+  cudaConv2dBackpropFilter(x: CudaBuffer, xShape: ShapeArg, dy: CudaBuffer, dyShape: ShapeArg, dfilter: CudaBuffer,
+    filterShape: ShapeArg, geometry: ShapeArg): void;
+  cudaPlanConv2d(pass: 'forward' | 'input' | 'filter', xShape: ShapeArg, filterShape: ShapeArg, geometry: ShapeArg, smCount: number):
+    { m: number; n: number; k: number; grid: number[]; block: number[]; kPerSplit: number; workspaceFloats: number };
+  cudaBinary(op: string, a: CudaBuffer, aShape: ShapeArg, b: CudaBuffer, bShape: ShapeArg, out: CudaBuffer): void;
+  cudaUnary(op: string, x: CudaBuffer, out: CudaBuffer, attr0?: number, attr1?: number): void;
+  cudaBatchNorm(x: CudaBuffer, mean: CudaBuffer, variance: CudaBuffer, offset: CudaBuffer | null, scale: CudaBuffer | null,
+    epsilon: number, out: CudaBuffer): void;
+  cudaReduce(op: string, x: CudaBuffer, shape: ShapeArg, axes: ShapeArg, out: CudaBuffer): void;
+  cudaPlanReduce(dtype: NativeDType, shape: ShapeArg, axes: ShapeArg): { perm: number[]; rows: number; cols: number; warpPerRow: boolean; workspaceBytes: number };
+  cudaSoftmax(logits: CudaBuffer, shape: ShapeArg, out: CudaBuffer): void;
+  cudaTranspose(x: CudaBuffer, shape: ShapeArg, perm: ShapeArg, out: CudaBuffer): void;
+  cudaPlanTranspose(shape: ShapeArg, perm: ShapeArg): { kind: 'copy' | 'tiled' | 'general'; shape: number[]; perm: number[] };
+  cudaGather(x: CudaBuffer, xShape: ShapeArg, indices: CudaBuffer, indicesShape: ShapeArg, axis: number, batchDims: number, out: CudaBuffer): void;
+  /** geometry as pool2d's: [batch, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft] */
+  cudaPool2d(type: 'max' | 'avg', x: CudaBuffer, geometry: ShapeArg, out: CudaBuffer): void;
+  cudaMaxPoolGrad(dy: CudaBuffer, x: CudaBuffer, geometry: ShapeArg, dx: CudaBuffer): void;
+  cudaAvgPoolGrad(dy: CudaBuffer, geometry: ShapeArg, dx: CudaBuffer): void;
+  /** The kernel lab (kernels/cuda/lab.cuh): variant names, 1-based. */
+  cudaLabVariants(): { sgemm: string[]; conv: string[] };
+  cudaSgemmLab(variant: number, m: number, n: number, k: number, a: CudaBuffer, b: CudaBuffer, c: CudaBuffer): void;
+  cudaConvLab(variant: number, xShape: ShapeArg, filterShape: ShapeArg, geometry: ShapeArg, x: CudaBuffer, filter: CudaBuffer, y: CudaBuffer): void;
+}
+
 /** The addon's exports. Kernels write into `out` arrays the caller allocated. */
 export interface NativeAddon {
   alloc(dtype: 'float32', length: number): Float32Array;
@@ -47,6 +127,9 @@ export interface NativeAddon {
   numThreads(): number;
   setNumThreads(n: number): void;
   cudaInfo(): CudaInfo;
+  MockCachingAllocator: new (capacityBytes: number) => MockCachingAllocator;
+  /** The caching allocator's size class for a request of `bytes`. */
+  cachingAllocatorSizeClass(bytes: number): number;
 
   binary(op: string, a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, out: NativeArray): void;
   /** The integer code of a binary op for binaryFlat. */

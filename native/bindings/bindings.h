@@ -6,6 +6,8 @@ namespace tessera {
 
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 void RegisterCuda(Napi::Env env, Napi::Object exports);
+void RegisterCudaDevice(Napi::Env env, Napi::Object exports);
+void RegisterCudaKernels(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
 void RegisterFlat(Napi::Env env, Napi::Object exports);
 void RegisterConv(Napi::Env env, Napi::Object exports);

@@ -4,6 +4,7 @@ import { registerBackend } from '@tensorflow/tfjs-core';
 import { TesseraCpuBackend } from './backend_cpu.js';
 import { registerFallbackKernels } from './fallback.js';
 import { registerNativeKernels } from './register_all_kernels.js';
+import { cudaKernelCoverage, registerCuda } from './cuda/index.js';
 import { registerWebGpu, webGpuKernelCoverage } from './webgpu/index.js';
 
 export const TESSERA_CPU = 'tessera-cpu';
@@ -14,6 +15,7 @@ const nativeKernels = registerNativeKernels();
 const fallbackKernels = registerFallbackKernels(TESSERA_CPU, nativeKernels);
 registerBackend(TESSERA_CPU, () => new TesseraCpuBackend(), PRIORITY);
 registerWebGpu(TESSERA_CPU);
+registerCuda(TESSERA_CPU);
 
 export interface KernelCoverage {
   backend: string;
@@ -27,8 +29,9 @@ export interface KernelCoverage {
 
 /** Which tfjs kernels each Tessera backend runs natively and which fall back. */
 export function kernelCoverage(): KernelCoverage[] {
-  return [{ backend: TESSERA_CPU, native: [...nativeKernels].sort(), fallback: fallbackKernels, fallbackTo: 'tfjs-backend-cpu' }, webGpuKernelCoverage()];
+  return [{ backend: TESSERA_CPU, native: [...nativeKernels].sort(), fallback: fallbackKernels, fallbackTo: 'tfjs-backend-cpu' }, webGpuKernelCoverage(), cudaKernelCoverage()];
 }
 
 export { TesseraCpuBackend };
+export { configureCuda, registerCudaBackend, TESSERA_CUDA, TesseraCudaBackend } from './cuda/index.js';
 export { configureWebGpu, registerWebGpuBackend, TESSERA_WEBGPU, TesseraWebGpuBackend } from './webgpu/index.js';

@@ -5,7 +5,7 @@
 // (resolved through the packages' "module" fields), the .node addon and jasmine-core left
 // external so the runner's jasmine is the one the specs talk to.
 //
-// usage: node test/conformance/run.mjs [--backend tessera-cpu|tessera-webgpu|cpu] [--filter TEXT] [--expect N] [--compare cpu]
+// usage: node test/conformance/run.mjs [--backend tessera-cpu|tessera-webgpu|tessera-cuda|cpu] [--filter TEXT] [--expect N] [--compare cpu]
 //   --expect N     fail unless at least N specs pass (default: 4225 for the tessera backends, the count
 //                  tfjs-backend-cpu passes at 4.22.0 less its 2 "Switching cpu backends" specs)
 //   --compare cpu  first run the suite on tfjs-backend-cpu (in a child process) and fail unless
@@ -45,6 +45,18 @@ if (backend === 'tessera-webgpu') {
     process.exit(required ? 1 : 0);
   }
   console.log(`tessera-webgpu adapter: ${adapter}`);
+}
+// tessera-cuda needs a CUDA device (an NVIDIA GPU, its driver, an addon built with the CUDA
+// toolkit). Without one the run is skipped with the reason, unless TESSERA_REQUIRE lists cuda.
+if (backend === 'tessera-cuda') {
+  const { cudaAvailability } = await import('../../dist/device/cuda.js');
+  const availability = cudaAvailability();
+  if (!availability.available) {
+    const required = (process.env.TESSERA_REQUIRE ?? '').split(',').map((s) => s.trim()).includes('cuda');
+    console.log(`${required ? 'FAIL' : 'skipping'}: tfjs-core suite on tessera-cuda: ${availability.reason}`);
+    process.exit(required ? 1 : 0);
+  }
+  console.log(`tessera-cuda devices: ${availability.devices.map((d) => `cuda:${d.index} ${d.name} (sm ${d.computeCapability})`).join(', ')}`);
 }
 const filter = option('--filter', '');
 const compareWith = option('--compare', '');
