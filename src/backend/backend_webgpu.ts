@@ -44,6 +44,9 @@ export class TesseraWebGpuBackend extends DeviceBackend<GPUBuffer> {
 
   constructor(readonly device: WebGpuDevice) {
     super();
+    // tfjs-backend-webgpu forwards small CPU-resident ops the same way (its threshold is 128).
+    const handoff = Number(process.env.TESSERA_WEBGPU_CPU_HANDOFF ?? 128);
+    this.cpuHandoffMaxElements = Number.isFinite(handoff) && handoff >= 0 ? handoff : 128;
   }
 
   // ---- the device side of DeviceBackend ----

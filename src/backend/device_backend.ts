@@ -53,9 +53,33 @@ export abstract class DeviceBackend<Buffer> extends KernelBackend {
   /** The backend's error type (a message that already names the backend). */
   protected abstract error(message: string): Error;
 
+  /**
+   * Kernels whose inputs all sit on the CPU (not yet uploaded) and have at most this many
+   * elements each run on tessera-cpu instead: a dispatch costs more than the arithmetic on a
+   * few values, and the upload would be wasted. 0 turns the hand-off off (the tests of the
+   * device kernels and the conformance runs do, so that they exercise the device code).
+   */
+  cpuHandoffMaxElements = 0;
+
   constructor() {
     super();
     this.data = new DataStorage(this, engine());
+  }
+
+  /** Whether a kernel on `inputs` goes to the CPU by the small-input rule above. */
+  handsOffToCpu(inputs: NamedTensorInfoMap): boolean {
+    const max = this.cpuHandoffMaxElements;
+    if (max <= 0) return false;
+    let any = false;
+    for (const value of Object.values(inputs) as Array<TensorInfo | TensorInfo[] | null | undefined>) {
+      if (value == null) continue;
+      for (const t of Array.isArray(value) ? value : [value]) {
+        const entry = this.data.get(t.dataId);
+        if (entry.buffer !== undefined || entry.values === undefined || entry.length > max) return false;
+        any = true;
+      }
+    }
+    return any;
   }
 
   protected cpu(): TesseraCpuBackend {
@@ -267,6 +291,7 @@ export function deviceKernelConfig<B extends DeviceBackend<unknown>>(backendName
   run: (args: KernelArgs, backend: B) => KernelResult | null): KernelConfig {
   const kernelFunc = (args: KernelArgs) => {
     const backend = args.backend as B;
+    if (backend.handsOffToCpu(args.inputs)) return backend.runOnCpu(kernelName, args);
     return run(args, backend) ?? backend.runOnCpu(kernelName, args);
   };
   return { kernelName, backendName, kernelFunc: kernelFunc as never };

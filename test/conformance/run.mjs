@@ -31,6 +31,9 @@ const expected = Number(option('--expect', backend.startsWith('tessera-') ? '422
 // driver through VK_ICD_FILENAMES). Without one the run is skipped with the reason, unless
 // TESSERA_REQUIRE lists webgpu (CI sets it), which makes it a failure.
 if (backend === 'tessera-webgpu') {
+  // tfjs-core's specs use tiny tensors: without this they would mostly test the CPU hand-off
+  // (small CPU-resident inputs run on tessera-cpu) instead of the WGSL kernels.
+  process.env.TESSERA_WEBGPU_CPU_HANDOFF = '0';
   // The device module alone: dist/index.js would register a second copy of the backends
   // and kernels in tfjs's global registry, beside the bundle's.
   const { WebGpuDevice } = await import('../../dist/device/webgpu.js');

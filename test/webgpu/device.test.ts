@@ -45,6 +45,29 @@ describeWebGpu('tessera-webgpu device', () => {
     b.dispose();
   });
 
+  it('hands small CPU-resident ops to tessera-cpu when the hand-off is on, never GPU-resident ones', () => {
+    const backend = webgpuBackend();
+    expect(backend.cpuHandoffMaxElements).toBe(0); // the test set-up turns it off
+    backend.cpuHandoffMaxElements = 8;
+    try {
+      const a = tf.tensor([1, 2, 3]);
+      const big = tf.tensor(Array.from({ length: 9 }, (_, i) => i));
+      const dispatches = backend.device.stats().dispatches;
+      const small = tf.add(a, a);
+      expect(backend.device.stats().dispatches).toBe(dispatches);
+      expect(backend.isOnGpu(small)).toBe(false);
+      expect([...small.dataSync()]).toEqual([2, 4, 6]);
+      const large = tf.add(big, big); // 9 elements: over the limit
+      expect(backend.device.stats().dispatches).toBe(dispatches + 1);
+      const onGpu = tf.add(large, large); // a GPU-resident input stays on the GPU
+      expect(backend.device.stats().dispatches).toBe(dispatches + 2);
+      expect(backend.isOnGpu(onGpu)).toBe(true);
+      tf.dispose([a, big, small, large, onGpu]);
+    } finally {
+      backend.cpuHandoffMaxElements = 0;
+    }
+  });
+
   it('reads synchronously and asynchronously, many times in a row', async () => {
     const x = tf.tensor(Array.from({ length: 1000 }, (_, i) => i));
     for (let i = 0; i < 50; i++) {

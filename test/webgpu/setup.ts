@@ -9,6 +9,10 @@ import '../../src/index.js';
 import { TESSERA_WEBGPU, type TesseraWebGpuBackend } from '../../src/backend/backend_webgpu.js';
 import { WebGpuDevice } from '../../src/device/webgpu.js';
 
+// The kernel tests check that kernels run on the GPU, on small inputs too: no CPU hand-off
+// (device.test.ts tests the hand-off itself by setting it on the backend).
+process.env.TESSERA_WEBGPU_CPU_HANDOFF = '0';
+
 async function probe(): Promise<string | null> {
   try {
     const device = await WebGpuDevice.create();
