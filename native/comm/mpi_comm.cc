@@ -1,0 +1,504 @@
+#ifdef TESSERA_WITH_MPI
+#include "comm/mpi_comm.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/errors.h"
+
+namespace tessera {
+namespace comm {
+namespace {
+
+// Ranks disagreeing on a collective: every rank throws it, no data moved, and the
+// communicator stays usable.
+class HeaderMismatch : public Error {
+ public:
+  using Error::Error;
+};
+
+// Header messages use their own tag on the algorithm communicator; data tags stay below it.
+constexpr int kHeaderTag = 0x7ffe;
+// Above this many ranks the header exchange is one MPI_Iallgather (O(1) messages per rank
+// instead of O(size)), which cannot tell which rank failed to arrive.
+constexpr int kDirectHeaderMaxRanks = 64;
+
+std::mutex g_mutex;
+bool g_initialized = false;
+bool g_finalized = false;
+int g_thread_level = 0;
+std::shared_ptr<Communicator> g_world;
+std::vector<std::weak_ptr<Communicator>> g_comms;
+// Broken communicators are kept (with their scratch memory) for the life of the process:
+// requests left outstanding after a timeout may still write into them.
+std::vector<std::shared_ptr<Communicator>> g_broken;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void Register(const std::shared_ptr<Communicator>& c) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_comms.erase(std::remove_if(g_comms.begin(), g_comms.end(), [](auto& w) { return w.expired(); }), g_comms.end());
+  g_comms.push_back(c);
+}
+
+MPI_Op MpiOp(ReduceOp op, DType dtype) {
+  if (dtype == DType::kBool) return (op == ReduceOp::kSum || op == ReduceOp::kMax) ? MPI_LOR : MPI_LAND;
+  switch (op) {
+    case ReduceOp::kSum:
+    case ReduceOp::kMean: return MPI_SUM;
+    case ReduceOp::kMax: return MPI_MAX;
+    case ReduceOp::kMin: return MPI_MIN;
+    case ReduceOp::kProd: return MPI_PROD;
+  }
+  return MPI_SUM;
+}
+
+}  // namespace
+
+void CheckMpi(int rc, const char* op, const char* call, const char* file, int line) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  std::string name(call);
+  name = name.substr(0, name.find('('));
+  throw Error(std::string(op) + ": " + name + " failed: " + std::string(text, len) + " (" + file + ":" +
+              std::to_string(line) + ")");
+}
+
+MPI_Datatype MpiType(DType d) {
+  switch (d) {
+    case DType::kFloat32: return MPI_FLOAT;
+    case DType::kInt32: return MPI_INT32_T;
+    case DType::kBool: return MPI_UINT8_T;
+  }
+  return MPI_BYTE;
+}
+
+void InitMpi() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (g_finalized) throw Error("mpi: MPI was already finalized (the process is exiting)");
+  if (g_initialized) return;
+  int already = 0;
+  MPI_Initialized(&already);
+  int provided = 0;
+  if (already) {
+    MPI_Query_thread(&provided);
+  } else {
+    int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+    if (rc != MPI_SUCCESS) throw Error("mpi: MPI_Init_thread failed (error " + std::to_string(rc) + ")");
+  }
+  g_thread_level = provided;
+  if (provided < MPI_THREAD_MULTIPLE) {
+    throw Error("mpi: the MPI library gives thread level " + std::to_string(provided) +
+                "; Tessera needs MPI_THREAD_MULTIPLE (each communicator has its own progress thread): "
+                "use an MPI built with thread support (OpenMPI: --enable-mpi-thread-multiple, the default since 3.0)");
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  g_initialized = true;
+  std::atexit(ShutdownMpi);
+}
+
+MpiInfo GetMpiInfo() {
+  MpiInfo info{};
+  int flag = 0;
+  MPI_Initialized(&flag);
+  info.initialized = flag != 0;
+  MPI_Finalized(&flag);
+  info.finalized = flag != 0;
+  char lib[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  MPI_Get_library_version(lib, &len);
+  info.library = std::string(lib, len);
+  info.library = info.library.substr(0, info.library.find_first_of(",\n"));
+  MPI_Get_version(&info.version, &info.subversion);
+  info.thread_level = g_thread_level;
+  return info;
+}
+
+void ShutdownMpi() {
+  std::vector<std::shared_ptr<Communicator>> live;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (!g_initialized || g_finalized) return;
+    g_finalized = true;
+    for (auto& w : g_comms) {
+      if (auto c = w.lock()) live.push_back(c);
+    }
+  }
+  bool broken = false;
+  for (auto& c : live) {
+    c->Stop();
+    broken = broken || c->broken();
+  }
+  // MPI_Finalize synchronizes with the other ranks; after a failure some of them are gone.
+  if (!broken) MPI_Finalize();
+}
+
+std::shared_ptr<Communicator> Communicator::World() {
+  InitMpi();
+  std::shared_ptr<Communicator> w;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    w = g_world;
+  }
+  if (w) return w;
+  w = std::make_shared<Communicator>(MPI_COMM_WORLD);
+  Register(w);
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_world = w;
+  return w;
+}
+
+Communicator::Communicator(MPI_Comm comm) : comm_(comm), algo_comm_(MPI_COMM_NULL) {
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  TESSERA_MPI(MPI_Comm_rank(comm_, &rank_), "communicator");
+  TESSERA_MPI(MPI_Comm_size(comm_, &size_), "communicator");
+  // A non-blocking dup: the progress thread waits for it (with a deadline) before its first op.
+  MPI_Request dup;
+  TESSERA_MPI(MPI_Comm_idup(comm_, &algo_comm_, &dup), "communicator");
+  queue_.push_back([this, dup]() mutable {
+    timeout_ms_ = 120000;
+    Poller p(*this, "communicator");
+    p.WaitAll(&dup, 1, [] { return std::string("every rank to create the communicator (MPI_Comm_idup)"); });
+    MPI_Comm_set_errhandler(algo_comm_, MPI_ERRORS_RETURN);
+  });
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Communicator::~Communicator() { Stop(); }
+
+void Communicator::Loop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_requested_ || !queue_.empty(); });
+      if (queue_.empty()) break;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+  // Freeing is local in practice (a reference count), so it is safe while peers still run.
+  if (!broken_ && comm_ != MPI_COMM_WORLD) {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) {
+      if (algo_comm_ != MPI_COMM_NULL) MPI_Comm_free(&algo_comm_);
+      MPI_Comm_free(&comm_);
+    }
+  }
+}
+
+void Communicator::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stop_requested_ && !thread_.joinable()) return;
+    stop_requested_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) {
+    // At exit, a wait in progress gives up at once instead of running out its timeout.
+    stopping_.store(true);
+    thread_.join();
+  }
+}
+
+void Communicator::Submit(OpArgs args, std::function<void(Communicator&, OpArgs&, OpResult&)> body, Done done) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stop_requested_) throw Error(std::string(KindName(args.header.kind)) + ": the communicator was freed");
+  queue_.push_back([this, args = std::move(args), body = std::move(body), done = std::move(done)]() mutable {
+    OpResult result;
+    std::string error;
+    if (broken_) {
+      error = std::string(KindName(args.header.kind)) + ": the communicator is broken by an earlier failure (" +
+              broken_reason_ + "); create no further work on it";
+    } else {
+      timeout_ms_ = args.timeout_ms;
+      try {
+        body(*this, args, result);
+      } catch (const HeaderMismatch& e) {
+        error = e.what();
+      } catch (const std::exception& e) {
+        error = e.what();
+        broken_reason_ = error;
+        broken_.store(true);
+        std::lock_guard<std::mutex> lock(g_mutex);
+        g_broken.push_back(shared_from_this());
+      }
+    }
+    done(error, std::move(result));
+  });
+  wake_.notify_one();
+}
+
+// Every rank sends its header to every other rank (or, beyond kDirectHeaderMaxRanks ranks,
+// one MPI_Iallgather), so a rank that never arrives is named in the timeout error.
+void Communicator::ExchangeHeaders(const Header& mine, const char* op) {
+  const int W = Header::kWords;
+  std::vector<int64_t> all(static_cast<size_t>(size_) * W);
+  mine.Encode(&all[static_cast<size_t>(rank_) * W]);
+  Poller poll(*this, op);
+  const std::string what = mine.Describe() + " (collective #" + std::to_string(mine.seq) + ")";
+  if (size_ > kDirectHeaderMaxRanks) {
+    MPI_Request req;
+    TESSERA_MPI(MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all.data(), W, MPI_INT64_T, algo_comm_, &req), op);
+    poll.WaitAll(&req, 1, [&] { return "every rank to call " + what + "; one may have died, be stuck, or have called something else"; });
+  } else {
+    std::vector<MPI_Request> recvs(size_, MPI_REQUEST_NULL), sends(size_, MPI_REQUEST_NULL);
+    const int64_t* my = &all[static_cast<size_t>(rank_) * W];
+    for (int p = 0; p < size_; p++) {
+      if (p == rank_) continue;
+      TESSERA_MPI(MPI_Irecv(&all[static_cast<size_t>(p) * W], W, MPI_INT64_T, p, kHeaderTag, algo_comm_, &recvs[p]), op);
+      TESSERA_MPI(MPI_Isend(my, W, MPI_INT64_T, p, kHeaderTag, algo_comm_, &sends[p]), op);
+    }
+    poll.WaitAll(recvs.data(), size_, [&] {
+      std::string missing;
+      int n = 0;
+      for (int p = 0; p < size_; p++) {
+        if (recvs[p] != MPI_REQUEST_NULL && n++ < 8) missing += (missing.empty() ? "" : ", ") + std::to_string(p);
+      }
+      return std::string(n > 1 ? "ranks " : "rank ") + missing + (n > 8 ? ", ..." : "") + " (of " + std::to_string(size_) +
+             ") to call " + what + "; " + (n > 1 ? "they" : "it") + " may have died, be stuck, or have called something else";
+    });
+    poll.WaitAll(sends.data(), size_, [&] { return std::string("the other ranks to take this rank's header"); });
+  }
+  std::vector<Header> headers;
+  headers.reserve(size_);
+  for (int p = 0; p < size_; p++) headers.push_back(Header::Decode(&all[static_cast<size_t>(p) * W]));
+  try {
+    CheckHeaders(headers, op);
+  } catch (const Error& e) {
+    throw HeaderMismatch(e.what());
+  }
+}
+
+void Communicator::AllReduce(OpArgs& a) {
+  const Header& h = a.header;
+  ExchangeHeaders(h, "allReduce");
+  const int64_t n = a.count;
+  if (a.out != a.in) std::memcpy(a.out, a.in, n * DTypeSize(h.dtype));
+  if (n == 0 || size_ == 1) {
+    if (h.op == ReduceOp::kMean) FinishMean(h.dtype, a.out, n, size_);
+    return;
+  }
+  const int tag = static_cast<int>(h.seq & 0x3fff);
+  switch (h.algorithm) {
+    case Algorithm::kMpi: {
+      MPI_Request req;
+      TESSERA_MPI(MPI_Iallreduce(MPI_IN_PLACE, a.out, static_cast<int>(n), MpiType(h.dtype), MpiOp(h.op, h.dtype), comm_, &req), "allReduce");
+      Poller(*this, "allReduce").WaitAll(&req, 1, [] { return std::string("MPI_Iallreduce to complete (a rank may have died or be stuck)"); });
+      break;
+    }
+    case Algorithm::kMpiBlocking:
+      TESSERA_MPI(MPI_Allreduce(MPI_IN_PLACE, a.out, static_cast<int>(n), MpiType(h.dtype), MpiOp(h.op, h.dtype), comm_), "allReduce");
+      break;
+    case Algorithm::kRing: RingAllReduce(*this, h.op, h.dtype, a.out, n, tag); break;
+    case Algorithm::kRecursiveDoubling: RecursiveDoublingAllReduce(*this, h.op, h.dtype, a.out, n, tag); break;
+    default: throw Error(std::string("allReduce: algorithm ") + AlgorithmName(h.algorithm) + " is not an allReduce algorithm");
+  }
+  if (h.op == ReduceOp::kMean) FinishMean(h.dtype, a.out, n, size_);
+}
+
+void Communicator::Broadcast(OpArgs& a) {
+  const Header& h = a.header;
+  ExchangeHeaders(h, "broadcast");
+  const int64_t n = a.count;
+  if (rank_ == h.root && a.out != a.in) std::memcpy(a.out, a.in, n * DTypeSize(h.dtype));
+  if (n == 0 || size_ == 1) return;
+  switch (h.algorithm) {
+    case Algorithm::kMpi: {
+      MPI_Request req;
+      TESSERA_MPI(MPI_Ibcast(a.out, static_cast<int>(n), MpiType(h.dtype), static_cast<int>(h.root), comm_, &req), "broadcast");
+      Poller(*this, "broadcast").WaitAll(&req, 1, [] { return std::string("MPI_Ibcast to complete (a rank may have died or be stuck)"); });
+      break;
+    }
+    case Algorithm::kMpiBlocking:
+      TESSERA_MPI(MPI_Bcast(a.out, static_cast<int>(n), MpiType(h.dtype), static_cast<int>(h.root), comm_), "broadcast");
+      break;
+    case Algorithm::kTree: TreeBroadcast(*this, h.dtype, a.out, n, static_cast<int>(h.root), static_cast<int>(h.seq & 0x3fff)); break;
+    default: throw Error(std::string("broadcast: algorithm ") + AlgorithmName(h.algorithm) + " is not a broadcast algorithm");
+  }
+}
+
+void Communicator::AllGather(OpArgs& a) {
+  const Header& h = a.header;
+  ExchangeHeaders(h, "allGather");
+  const int64_t n = a.count;
+  const size_t es = DTypeSize(h.dtype);
+  char* out = static_cast<char*>(a.out);
+  std::memcpy(out + rank_ * n * es, a.in, n * es);
+  if (n == 0 || size_ == 1) return;
+  switch (h.algorithm) {
+    case Algorithm::kMpi:
+    case Algorithm::kMpiBlocking: {
+      if (h.algorithm == Algorithm::kMpiBlocking) {
+        TESSERA_MPI(MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, out, static_cast<int>(n), MpiType(h.dtype), comm_), "allGather");
+        break;
+      }
+      MPI_Request req;
+      TESSERA_MPI(MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, out, static_cast<int>(n), MpiType(h.dtype), comm_, &req), "allGather");
+      Poller(*this, "allGather").WaitAll(&req, 1, [] { return std::string("MPI_Iallgather to complete (a rank may have died or be stuck)"); });
+      break;
+    }
+    case Algorithm::kRing: RingAllGather(*this, h.dtype, out, n, static_cast<int>(h.seq & 0x3fff)); break;
+    default: throw Error(std::string("allGather: algorithm ") + AlgorithmName(h.algorithm) + " is not an allGather algorithm");
+  }
+}
+
+void Communicator::ReduceScatter(OpArgs& a) {
+  const Header& h = a.header;
+  ExchangeHeaders(h, "reduceScatter");
+  const int64_t n = a.count;
+  const size_t es = DTypeSize(h.dtype);
+  std::vector<int64_t> off, len;
+  SplitRows(h.shape, size_, &off, &len);
+  if (size_ == 1 || n == 0) {
+    std::memcpy(a.out, a.in, n * es);
+  } else {
+    switch (h.algorithm) {
+      case Algorithm::kMpi:
+      case Algorithm::kMpiBlocking: {
+        std::vector<int> counts(len.begin(), len.end());
+        if (h.algorithm == Algorithm::kMpiBlocking) {
+          TESSERA_MPI(MPI_Reduce_scatter(a.in, a.out, counts.data(), MpiType(h.dtype), MpiOp(h.op, h.dtype), comm_), "reduceScatter");
+          break;
+        }
+        MPI_Request req;
+        TESSERA_MPI(MPI_Ireduce_scatter(a.in, a.out, counts.data(), MpiType(h.dtype), MpiOp(h.op, h.dtype), comm_, &req), "reduceScatter");
+        Poller(*this, "reduceScatter").WaitAll(&req, 1, [] { return std::string("MPI_Ireduce_scatter to complete (a rank may have died or be stuck)"); });
+        break;
+      }
+      case Algorithm::kRing: {
+        char* work = Scratch(n * es, 0);
+        std::memcpy(work, a.in, n * es);
+        RingReduceScatter(*this, h.op, h.dtype, work, off, len, a.out, static_cast<int>(h.seq & 0x3fff));
+        break;
+      }
+      default: throw Error(std::string("reduceScatter: algorithm ") + AlgorithmName(h.algorithm) + " is not a reduceScatter algorithm");
+    }
+  }
+  if (h.op == ReduceOp::kMean) FinishMean(h.dtype, a.out, len[rank_], size_);
+}
+
+void Communicator::Barrier(OpArgs& a) { ExchangeHeaders(a.header, "barrier"); }
+
+namespace {
+// Point-to-point messages from the user: tag 2t carries the header (dtype and shape), 2t+1 the data.
+constexpr int kP2pWords = Header::kWords;
+}  // namespace
+
+void Communicator::Send(OpArgs& a) {
+  int64_t words[kP2pWords];
+  a.header.Encode(words);
+  MPI_Request reqs[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  TESSERA_MPI(MPI_Isend(words, kP2pWords, MPI_INT64_T, a.peer, 2 * a.tag, comm_, &reqs[0]), "send");
+  if (a.count > 0) {
+    TESSERA_MPI(MPI_Isend(a.in, static_cast<int>(a.count), MpiType(a.header.dtype), a.peer, 2 * a.tag + 1, comm_, &reqs[1]), "send");
+  }
+  Poller(*this, "send").WaitAll(reqs, 2, [&] {
+    return "rank " + std::to_string(a.peer) + " to receive " + a.header.Describe() + " (tag " + std::to_string(a.tag) +
+           "); it may have died, be stuck, or not call recv(" + std::to_string(rank_) + ")";
+  });
+}
+
+void Communicator::Recv(OpArgs& a, OpResult& r) {
+  int64_t words[kP2pWords];
+  MPI_Request req;
+  TESSERA_MPI(MPI_Irecv(words, kP2pWords, MPI_INT64_T, a.peer, 2 * a.tag, comm_, &req), "recv");
+  Poller poll(*this, "recv");
+  const auto what = [&] {
+    return "rank " + std::to_string(a.peer) + " to send (tag " + std::to_string(a.tag) + "); it may have died, be stuck, or not call send";
+  };
+  poll.WaitAll(&req, 1, what);
+  Header h = Header::Decode(words);
+  const int64_t n = ShapeSize(h.shape);
+  r.dtype = h.dtype;
+  r.shape = h.shape;
+  if (n == 0) return;
+  r.buffer = AllocateBuffer(n * DTypeSize(h.dtype), &r.buffer_id);
+  try {
+    TESSERA_MPI(MPI_Irecv(r.buffer, static_cast<int>(n), MpiType(h.dtype), a.peer, 2 * a.tag + 1, comm_, &req), "recv");
+    poll.WaitAll(&req, 1, what);
+  } catch (...) {
+    // A receive may still land in it later (after a timeout): leave the buffer allocated.
+    r.buffer = nullptr;
+    throw;
+  }
+}
+
+std::shared_ptr<Communicator> Communicator::Split(OpArgs& a) {
+  ExchangeHeaders(a.header, "split");
+  // MPI has no non-blocking split; every rank has just answered the header exchange, so it
+  // is there to take part.
+  MPI_Comm out = MPI_COMM_NULL;
+  const int color = a.header.root < 0 ? MPI_UNDEFINED : static_cast<int>(a.header.root);
+  TESSERA_MPI(MPI_Comm_split(comm_, color, static_cast<int>(a.header.key), &out), "split");
+  if (out == MPI_COMM_NULL) return nullptr;
+  auto c = std::make_shared<Communicator>(out);
+  Register(c);
+  return c;
+}
+
+char* Communicator::Scratch(size_t bytes, int slot) {
+  auto& s = scratch_[slot];
+  if (s.size() < bytes) s.resize(bytes);
+  return s.data();
+}
+
+Poller::Poller(Communicator& c, const char* op) : c_(c), op_(op), last_progress_ns_(NowNs()) {}
+
+void Poller::Progressed() {
+  idle_polls_ = 0;
+  last_progress_ns_ = NowNs();
+}
+
+void Poller::Idle(const std::function<std::string()>& what) {
+  idle_polls_++;
+  // Spin briefly (a reply on shared memory takes a few µs), then yield the core (ranks often
+  // share cores), then sleep in short steps so an idle wait costs little CPU.
+  if (idle_polls_ > 64) {
+    if (idle_polls_ < 20000) {
+      sched_yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  if ((idle_polls_ & 15) != 0) return;
+  if (c_.stopping()) throw Error(std::string(op_) + ": interrupted: the process is exiting");
+  const int64_t waited_ms = (NowNs() - last_progress_ns_) / 1000000;
+  if (waited_ms >= c_.timeout_ms()) {
+    throw Error(std::string(op_) + ": timed out after " + std::to_string(waited_ms / 1000.0).substr(0, 5) +
+                " s without progress, waiting for " + what() + " (the timeout is the communicator's timeoutMs option, or TESSERA_COMM_TIMEOUT_MS)");
+  }
+}
+
+void Poller::WaitAll(MPI_Request* reqs, int n, const std::function<std::string()>& what) {
+  for (;;) {
+    bool all = true, any = false;
+    for (int i = 0; i < n; i++) {
+      if (reqs[i] == MPI_REQUEST_NULL) continue;
+      int flag = 0;
+      TESSERA_MPI(MPI_Test(&reqs[i], &flag, MPI_STATUS_IGNORE), op_);
+      if (flag) any = true;
+      else all = false;
+    }
+    if (all) return;
+    if (any) Progressed();
+    else Idle(what);
+  }
+}
+
+}  // namespace comm
+}  // namespace tessera
+#endif
