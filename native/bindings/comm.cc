@@ -139,9 +139,13 @@ void CheckCount(int64_t n, const char* op, const char* arg) {
   if (n > INT_MAX) ThrowArgError(op, arg, "at most 2^31-1 elements (MPI counts are int)", std::to_string(n));
 }
 
-// Queues `body` with `args`; the returned promise settles when it finished on every rank.
+enum class Route { kCollective, kSend, kRecv };
+
+// Queues `body` with `args` (or the message, for send and recv); the returned promise
+// settles when it finished on this rank.
 Napi::Value Launch(const Napi::CallbackInfo& info, Handle* h, OpArgs args, std::vector<Napi::Value> keep,
-                   std::function<void(Communicator&, OpArgs&, OpResult&)> body, bool is_recv = false) {
+                   std::function<void(Communicator&, OpArgs&, OpResult&)> body, Route route = Route::kCollective) {
+  const bool is_recv = route == Route::kRecv;
   Napi::Env env = info.Env();
   auto* p = new Pending(env);
   p->handle = h;
@@ -152,13 +156,18 @@ Napi::Value Launch(const Napi::CallbackInfo& info, Handle* h, OpArgs args, std::
   Napi::Promise promise = p->deferred.Promise();
   std::shared_ptr<Communicator> c = h->comm;
   Tsfn tsfn = h->tsfn;
+  Communicator::Done done = [p, c, tsfn](const std::string& error, OpResult&& result) mutable {
+    p->error = error;
+    p->result = std::move(result);
+    if (c->stopping()) return;  // exiting: the JS side is gone
+    tsfn.BlockingCall(p);
+  };
   try {
-    c->Submit(std::move(args), std::move(body), [p, c, tsfn](const std::string& error, OpResult&& result) mutable {
-      p->error = error;
-      p->result = std::move(result);
-      if (c->stopping()) return;  // exiting: the JS side is gone
-      tsfn.BlockingCall(p);
-    });
+    switch (route) {
+      case Route::kCollective: c->Submit(std::move(args), std::move(body), std::move(done)); break;
+      case Route::kSend: c->SubmitSend(std::move(args), std::move(done)); break;
+      case Route::kRecv: c->SubmitRecv(std::move(args), std::move(done)); break;
+    }
   } catch (...) {
     delete p;
     throw;
@@ -339,7 +348,7 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
     a.header.shape = shape;
     a.in = in.data;
     a.count = in.length;
-    return Launch(info, h, std::move(a), {info[1]}, [](Communicator& c, OpArgs& a, OpResult&) { c.Send(a); });
+    return Launch(info, h, std::move(a), {info[1]}, nullptr, Route::kSend);
   });
 }
 
@@ -353,7 +362,7 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
     a.tag = GetTag(info, 2, op);
     a.timeout_ms = GetTimeout(info, 3, op);
     a.header.kind = Kind::kBarrier;
-    return Launch(info, h, std::move(a), {}, [](Communicator& c, OpArgs& a, OpResult& r) { c.Recv(a, r); }, true);
+    return Launch(info, h, std::move(a), {}, nullptr, Route::kRecv);
   });
 }
 
@@ -392,7 +401,7 @@ Napi::Value Split(const Napi::CallbackInfo& info) {
 Napi::Value Free(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     Handle* h = GetHandle(info, "free");
-    if (h->comm != Communicator::World()) h->comm->Stop();
+    if (h->comm != Communicator::World()) h->comm->RequestStop();
     return info.Env().Undefined();
   });
 }

@@ -168,27 +168,64 @@ Communicator::Communicator(MPI_Comm comm) : comm_(comm), algo_comm_(MPI_COMM_NUL
   TESSERA_MPI(MPI_Comm_idup(comm_, &algo_comm_, &dup), "communicator");
   queue_.push_back([this, dup]() mutable {
     timeout_ms_ = 120000;
-    Poller p(*this, "communicator");
-    p.WaitAll(&dup, 1, [] { return std::string("every rank to create the communicator (MPI_Comm_idup)"); });
-    MPI_Comm_set_errhandler(algo_comm_, MPI_ERRORS_RETURN);
+    try {
+      Poller p(*this, "communicator");
+      p.WaitAll(&dup, 1, [] { return std::string("every rank to create the communicator (MPI_Comm_idup)"); });
+      MPI_Comm_set_errhandler(algo_comm_, MPI_ERRORS_RETURN);
+    } catch (const std::exception& e) {
+      Fail(e.what());
+    }
   });
   thread_ = std::thread([this] { Loop(); });
 }
 
 Communicator::~Communicator() { Stop(); }
 
+struct Communicator::P2p {
+  bool is_send;
+  OpArgs args;
+  Done done;
+  int64_t words[Header::kWords];
+  MPI_Request req[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  bool data_posted = false;  // recv: the header arrived and the data receive is posted
+  OpResult result;
+  int64_t last_progress_ns = 0;
+};
+
 void Communicator::Loop() {
+  int idle = 0;
   for (;;) {
     std::function<void()> job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_requested_ || !queue_.empty(); });
-      if (queue_.empty()) break;
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      if (p2p_.empty()) {
+        wake_.wait(lock, [&] { return stop_requested_ || !queue_.empty() || !p2p_queue_.empty(); });
+      }
+      if (stop_requested_ && queue_.empty() && p2p_queue_.empty() && (p2p_.empty() || stopping_)) break;
+      while (!p2p_queue_.empty()) {
+        p2p_.push_back(std::move(p2p_queue_.front()));
+        p2p_queue_.pop_front();
+        StartP2p(*p2p_.back());
+      }
+      if (!queue_.empty()) {
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
     }
-    job();
+    if (job) job();
+    const bool progressed = ProgressP2p();
+    if (job || progressed) {
+      idle = 0;
+    } else if (!p2p_.empty()) {
+      // Messages in flight and nothing else to do: poll, yielding the core, then sleeping briefly.
+      if (++idle > 64) {
+        if (idle < 20000) sched_yield();
+        else std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+    }
   }
+  for (auto& p : p2p_) p->done(std::string(p->is_send ? "send" : "recv") + ": interrupted: the process is exiting", OpResult());
+  p2p_.clear();
   // Freeing is local in practice (a reference count), so it is safe while peers still run.
   if (!broken_ && comm_ != MPI_COMM_WORLD) {
     int finalized = 0;
@@ -200,18 +237,136 @@ void Communicator::Loop() {
   }
 }
 
-void Communicator::Stop() {
+void Communicator::Fail(const std::string& error) {
+  broken_reason_ = error;
+  broken_.store(true);
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_broken.push_back(shared_from_this());
+}
+
+namespace {
+// Point-to-point messages from the user: tag 2t carries the header (dtype and shape), 2t+1 the data.
+std::string MessageName(const Header& h) { return std::string(DTypeName(h.dtype)) + " " + ShapeToString(h.shape); }
+}  // namespace
+
+void Communicator::SubmitSend(OpArgs args, Done done) {
+  auto p = std::make_unique<P2p>();
+  p->is_send = true;
+  p->args = std::move(args);
+  p->done = std::move(done);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stop_requested_) throw Error("send: the communicator was freed");
+  p2p_queue_.push_back(std::move(p));
+  wake_.notify_one();
+}
+
+void Communicator::SubmitRecv(OpArgs args, Done done) {
+  auto p = std::make_unique<P2p>();
+  p->is_send = false;
+  p->args = std::move(args);
+  p->done = std::move(done);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stop_requested_) throw Error("recv: the communicator was freed");
+  p2p_queue_.push_back(std::move(p));
+  wake_.notify_one();
+}
+
+void Communicator::StartP2p(P2p& p) {
+  p.last_progress_ns = NowNs();
+  if (broken_) return;  // ProgressP2p fails it
+  const OpArgs& a = p.args;
+  const char* op = p.is_send ? "send" : "recv";
+  try {
+    if (p.is_send) {
+      a.header.Encode(p.words);
+      TESSERA_MPI(MPI_Isend(p.words, Header::kWords, MPI_INT64_T, a.peer, 2 * a.tag, comm_, &p.req[0]), op);
+      if (a.count > 0) {
+        TESSERA_MPI(MPI_Isend(a.in, static_cast<int>(a.count), MpiType(a.header.dtype), a.peer, 2 * a.tag + 1, comm_, &p.req[1]), op);
+      }
+    } else {
+      TESSERA_MPI(MPI_Irecv(p.words, Header::kWords, MPI_INT64_T, a.peer, 2 * a.tag, comm_, &p.req[0]), op);
+    }
+  } catch (const std::exception& e) {
+    Fail(e.what());
+  }
+}
+
+bool Communicator::ProgressP2p() {
+  bool any = false;
+  const int64_t now = p2p_.empty() ? 0 : NowNs();
+  for (size_t i = 0; i < p2p_.size();) {
+    P2p& p = *p2p_[i];
+    const OpArgs& a = p.args;
+    const char* op = p.is_send ? "send" : "recv";
+    std::string error;
+    bool finished = false;
+    try {
+      if (broken_) throw Error(std::string(op) + ": the communicator is broken by an earlier failure (" + broken_reason_ + ")");
+      if (stopping_) throw Error(std::string(op) + ": interrupted: the process is exiting");
+      for (MPI_Request& r : p.req) {
+        if (r == MPI_REQUEST_NULL) continue;
+        int flag = 0;
+        TESSERA_MPI(MPI_Test(&r, &flag, MPI_STATUS_IGNORE), op);
+        if (flag) {
+          any = true;
+          p.last_progress_ns = now;
+        }
+      }
+      if (!p.is_send && !p.data_posted && p.req[0] == MPI_REQUEST_NULL) {
+        Header h = Header::Decode(p.words);
+        p.result.dtype = h.dtype;
+        p.result.shape = h.shape;
+        p.data_posted = true;
+        const int64_t n = ShapeSize(h.shape);
+        if (n > 0) {
+          p.result.buffer = AllocateBuffer(n * DTypeSize(h.dtype), &p.result.buffer_id);
+          TESSERA_MPI(MPI_Irecv(p.result.buffer, static_cast<int>(n), MpiType(h.dtype), a.peer, 2 * a.tag + 1, comm_, &p.req[1]), op);
+        }
+      }
+      finished = p.req[0] == MPI_REQUEST_NULL && p.req[1] == MPI_REQUEST_NULL;
+      if (!finished && (now - p.last_progress_ns) / 1000000 >= a.timeout_ms) {
+        const std::string who = p.is_send
+            ? "rank " + std::to_string(a.peer) + " to receive " + MessageName(a.header) + " (tag " + std::to_string(a.tag) +
+                  "); it may have died, be stuck, or not call recv(" + std::to_string(rank_) + ")"
+            : "rank " + std::to_string(a.peer) + " to send (tag " + std::to_string(a.tag) +
+                  "); it may have died, be stuck, or not call send";
+        throw Error(std::string(op) + ": timed out after " + std::to_string(a.timeout_ms / 1000.0).substr(0, 5) +
+                    " s without progress, waiting for " + who +
+                    " (the timeout is the communicator's timeoutMs option, or TESSERA_COMM_TIMEOUT_MS)");
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+      if (!broken_) Fail(error);
+      // A receive may still land in the buffer later: leave it allocated.
+      p.result.buffer = nullptr;
+      finished = true;
+    }
+    if (finished) {
+      p.done(error, std::move(p.result));
+      p2p_.erase(p2p_.begin() + i);
+      any = true;
+    } else {
+      i++;
+    }
+  }
+  return any;
+}
+
+void Communicator::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stop_requested_ && !thread_.joinable()) return;
     stop_requested_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) {
-    // At exit, a wait in progress gives up at once instead of running out its timeout.
-    stopping_.store(true);
-    thread_.join();
-  }
+}
+
+void Communicator::Stop() {
+  RequestStop();
+  stopping_.store(true);
+  if (!thread_.joinable()) return;
+  // The last reference can be dropped on the progress thread itself (by an op's callback).
+  if (std::this_thread::get_id() == thread_.get_id()) thread_.detach();
+  else thread_.join();
 }
 
 void Communicator::Submit(OpArgs args, std::function<void(Communicator&, OpArgs&, OpResult&)> body, Done done) {
@@ -231,10 +386,7 @@ void Communicator::Submit(OpArgs args, std::function<void(Communicator&, OpArgs&
         error = e.what();
       } catch (const std::exception& e) {
         error = e.what();
-        broken_reason_ = error;
-        broken_.store(true);
-        std::lock_guard<std::mutex> lock(g_mutex);
-        g_broken.push_back(shared_from_this());
+        Fail(error);
       }
     }
     done(error, std::move(result));
@@ -392,50 +544,6 @@ void Communicator::ReduceScatter(OpArgs& a) {
 }
 
 void Communicator::Barrier(OpArgs& a) { ExchangeHeaders(a.header, "barrier"); }
-
-namespace {
-// Point-to-point messages from the user: tag 2t carries the header (dtype and shape), 2t+1 the data.
-constexpr int kP2pWords = Header::kWords;
-}  // namespace
-
-void Communicator::Send(OpArgs& a) {
-  int64_t words[kP2pWords];
-  a.header.Encode(words);
-  MPI_Request reqs[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
-  TESSERA_MPI(MPI_Isend(words, kP2pWords, MPI_INT64_T, a.peer, 2 * a.tag, comm_, &reqs[0]), "send");
-  if (a.count > 0) {
-    TESSERA_MPI(MPI_Isend(a.in, static_cast<int>(a.count), MpiType(a.header.dtype), a.peer, 2 * a.tag + 1, comm_, &reqs[1]), "send");
-  }
-  Poller(*this, "send").WaitAll(reqs, 2, [&] {
-    return "rank " + std::to_string(a.peer) + " to receive " + a.header.Describe() + " (tag " + std::to_string(a.tag) +
-           "); it may have died, be stuck, or not call recv(" + std::to_string(rank_) + ")";
-  });
-}
-
-void Communicator::Recv(OpArgs& a, OpResult& r) {
-  int64_t words[kP2pWords];
-  MPI_Request req;
-  TESSERA_MPI(MPI_Irecv(words, kP2pWords, MPI_INT64_T, a.peer, 2 * a.tag, comm_, &req), "recv");
-  Poller poll(*this, "recv");
-  const auto what = [&] {
-    return "rank " + std::to_string(a.peer) + " to send (tag " + std::to_string(a.tag) + "); it may have died, be stuck, or not call send";
-  };
-  poll.WaitAll(&req, 1, what);
-  Header h = Header::Decode(words);
-  const int64_t n = ShapeSize(h.shape);
-  r.dtype = h.dtype;
-  r.shape = h.shape;
-  if (n == 0) return;
-  r.buffer = AllocateBuffer(n * DTypeSize(h.dtype), &r.buffer_id);
-  try {
-    TESSERA_MPI(MPI_Irecv(r.buffer, static_cast<int>(n), MpiType(h.dtype), a.peer, 2 * a.tag + 1, comm_, &req), "recv");
-    poll.WaitAll(&req, 1, what);
-  } catch (...) {
-    // A receive may still land in it later (after a timeout): leave the buffer allocated.
-    r.buffer = nullptr;
-    throw;
-  }
-}
 
 std::shared_ptr<Communicator> Communicator::Split(OpArgs& a) {
   ExchangeHeaders(a.header, "split");

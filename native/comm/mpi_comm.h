@@ -81,17 +81,25 @@ class Communicator : public std::enable_shared_from_this<Communicator> {
   // a timeout): the caller must then keep the buffers alive for good.
   void Submit(OpArgs args, std::function<void(Communicator&, OpArgs&, OpResult&)> body, Done done);
 
+  // Point-to-point messages do not wait their turn behind each other or behind collectives:
+  // the progress thread keeps every posted send and receive in flight and completes them as
+  // they finish (a send blocked until its receiver is ready must not hold up that rank's own
+  // receive). `done` runs on the progress thread.
+  void SubmitSend(OpArgs args, Done done);
+  void SubmitRecv(OpArgs args, Done done);
+
   // Ops (run on the progress thread).
   void AllReduce(OpArgs& a);
   void Broadcast(OpArgs& a);
   void AllGather(OpArgs& a);
   void ReduceScatter(OpArgs& a);
   void Barrier(OpArgs& a);
-  void Send(OpArgs& a);
-  void Recv(OpArgs& a, OpResult& r);
   std::shared_ptr<Communicator> Split(OpArgs& a);
 
-  // Stops the progress thread after the queued work; further Submit calls fail.
+  // Lets the progress thread end after the queued work, without waiting; further Submit calls fail.
+  void RequestStop();
+  // Stops the progress thread now: a wait in progress gives up (at exit, or when the
+  // communicator is destroyed), and joins it.
   void Stop();
   int64_t next_seq() { return seq_++; }
 
@@ -105,7 +113,12 @@ class Communicator : public std::enable_shared_from_this<Communicator> {
   char* Scratch(size_t bytes, int slot);
 
  private:
+  struct P2p;
   void Loop();
+  void StartP2p(P2p& p);
+  // Tests every message in flight; returns whether any advanced. Finished ones are removed.
+  bool ProgressP2p();
+  void Fail(const std::string& error);
   void ExchangeHeaders(const Header& mine, const char* op);
 
   MPI_Comm comm_;       // user point-to-point and the engine's collectives
@@ -120,6 +133,8 @@ class Communicator : public std::enable_shared_from_this<Communicator> {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> queue_;
+  std::deque<std::unique_ptr<P2p>> p2p_queue_;  // submitted, not yet posted
+  std::vector<std::unique_ptr<P2p>> p2p_;       // posted (progress thread only)
   bool stop_requested_ = false;
   std::thread thread_;
   std::vector<char> scratch_[2];

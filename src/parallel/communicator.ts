@@ -171,9 +171,11 @@ function wrap(kind: Prepared['kind'], values: NativeArray, shape: number[], dtyp
     const backend = e.backend as TesseraCpuBackend;
     return e.makeTensorFromTensorInfo(backend.adoptBuffer(values, shape, dtype), backend);
   }
-  const t = tfTensor(values, shape, dtype);
-  if (values.length > 0 && native.isNative(values)) native.release(values);
-  return t;
+  // Other backends keep the array they are given: hand them a JS copy and free the native one.
+  if (values.length === 0 || !native.isNative(values)) return tfTensor(values, shape, dtype);
+  const copy = values.slice();
+  native.release(values);
+  return tfTensor(copy, shape, dtype);
 }
 
 export class Communicator {
