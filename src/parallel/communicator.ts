@@ -76,7 +76,8 @@ function describe(v: unknown): string {
   if (v === undefined) return 'undefined';
   if (typeof v === 'string') return `'${v}'`;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (v instanceof Tensor) return `a ${v.dtype} tensor`;
+  if (v instanceof DeviceArray) return v.disposed ? 'a disposed DeviceArray' : `a ${v.dtype} DeviceArray`;
+  if (v instanceof Tensor) return v.isDisposed ? 'a disposed tensor' : `a ${v.dtype} tensor`;
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
   if (Array.isArray(v)) return 'an array';
   return `a ${(v as object).constructor?.name ?? 'value'}`;
@@ -124,14 +125,15 @@ function tesseraBackendOf(t: Tensor): TesseraCpuBackend | undefined {
 }
 
 function checkCollectable(op: string, arg: string, x: unknown): void {
-  if (x instanceof Tensor) {
-    if (x.isDisposed) throw argError(op, arg, 'a live tensor', 'a disposed tensor');
-    if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') throw argError(op, `${arg}.dtype`, 'float32, int32 or bool', x.dtype);
+  // DeviceArray first: tfjs's `instanceof Tensor` reads .data, which throws on a disposed DeviceArray.
+  if (x instanceof DeviceArray) {
+    if (x.disposed) throw argError(op, arg, 'a live DeviceArray', x);
+    if (x.device.kind !== 'cpu') throw new Error(`${op}: expected a cpu DeviceArray for ${arg} but got one on ${x.device.kind}`);
     return;
   }
-  if (x instanceof DeviceArray) {
-    if (x.disposed) throw argError(op, arg, 'a live DeviceArray', 'a disposed DeviceArray');
-    if (x.device.kind !== 'cpu') throw argError(op, `${arg}.device`, 'a cpu DeviceArray', `a ${x.device.kind} DeviceArray`);
+  if (x instanceof Tensor) {
+    if (x.isDisposed) throw argError(op, arg, 'a live tensor', x);
+    if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') throw argError(op, `${arg}.dtype`, 'float32, int32 or bool', x.dtype);
     return;
   }
   if (x instanceof Float32Array || x instanceof Int32Array || x instanceof Uint8Array) return;
@@ -139,12 +141,13 @@ function checkCollectable(op: string, arg: string, x: unknown): void {
 }
 
 function shapeAndDType(x: Collectable): { shape: number[]; dtype: NativeDType } {
-  if (x instanceof Tensor) return { shape: [...x.shape], dtype: x.dtype as NativeDType };
   if (x instanceof DeviceArray) return { shape: [...x.shape], dtype: x.dtype };
+  if (x instanceof Tensor) return { shape: [...x.shape], dtype: x.dtype as NativeDType };
   return { shape: [x.length], dtype: dtypeOfArray(x) };
 }
 
 async function prepare(x: Collectable): Promise<Prepared> {
+  if (x instanceof DeviceArray) return { kind: 'array', values: x.data, shape: [...x.shape], dtype: x.dtype, done: () => {} };
   if (x instanceof Tensor) {
     const shape = [...x.shape];
     const dtype = x.dtype as NativeDType;
@@ -159,7 +162,6 @@ async function prepare(x: Collectable): Promise<Prepared> {
     const values2 = data instanceof Float32Array || data instanceof Int32Array || data instanceof Uint8Array ? data : Float32Array.from(data as ArrayLike<number>);
     return { kind: 'tensor', values: values2, shape, dtype, done: () => {} };
   }
-  if (x instanceof DeviceArray) return { kind: 'array', values: x.data, shape: [...x.shape], dtype: x.dtype, done: () => {} };
   return { kind: 'typed', values: x, shape: [x.length], dtype: dtypeOfArray(x), done: () => {} };
 }
 
@@ -296,7 +298,7 @@ export class Communicator {
     const timeout = this.timeout(name, options);
     const e = this.engine(name);
     const isRoot = root === this.rank;
-    const kind = x instanceof Tensor ? 'tensor' : x instanceof DeviceArray ? 'array' : 'typed';
+    const kind = x instanceof DeviceArray ? 'array' : x instanceof Tensor ? 'tensor' : 'typed';
     return this.run(isRoot ? x : null, async (p) => {
       const out = native.alloc(dtype, sizeOf(shape));
       await e.broadcast(p?.values ?? null, out, shape, root, algorithm, timeout);
