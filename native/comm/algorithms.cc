@@ -41,7 +41,7 @@ int64_t EnvInt(const char* name, int64_t fallback, int64_t lo, int64_t hi) {
 // of one chunk stays in L2, large enough that per-message costs vanish. TESSERA_RING_CHUNK_KB
 // and TESSERA_RING_WINDOW override them (bench/collectives.mjs --lab sweeps them).
 int64_t ChunkBytes() {
-  static const int64_t bytes = EnvInt("TESSERA_RING_CHUNK_KB", 128, 4, 1 << 16) * 1024;
+  static const int64_t bytes = EnvInt("TESSERA_RING_CHUNK_KB", 512, 4, 1 << 16) * 1024;
   return bytes;
 }
 int Window() {
@@ -59,8 +59,10 @@ struct RingPlan {
   int overwrite_lag = 0;
 };
 
-void RingPipeline(Communicator& c, const char* op, ReduceOp rop, DType dtype, char* buf, const std::vector<int64_t>& off,
-                  const std::vector<int64_t>& len, const RingPlan& plan, int tag) {
+// Step 0 sends from `src` and the first reduction of each segment reads its left operand
+// there, so buf needs no copy of src beforehand (src == buf: in place).
+void RingPipeline(Communicator& c, const char* op, ReduceOp rop, DType dtype, const char* src, char* buf,
+                  const std::vector<int64_t>& off, const std::vector<int64_t>& len, const RingPlan& plan, int tag) {
   const int P = c.size(), r = c.rank();
   const int right = (r + 1) % P, left = (r - 1 + P) % P;
   const int64_t es = static_cast<int64_t>(DTypeSize(dtype));
@@ -118,7 +120,8 @@ void RingPipeline(Communicator& c, const char* op, ReduceOp rop, DType dtype, ch
       chunk(sent, true, &o, &n);
       MPI_Request& q = sreq[sent % W];
       q = MPI_REQUEST_NULL;
-      if (n > 0) TESSERA_MPI(MPI_Isend(buf + o * es, static_cast<int>(n), type, right, tag, comm, &q), op);
+      const char* from = sent < nchunks ? src : buf;
+      if (n > 0) TESSERA_MPI(MPI_Isend(from + o * es, static_cast<int>(n), type, right, tag, comm, &q), op);
       sent++;
     }
     while (received < posted) {
@@ -129,7 +132,8 @@ void RingPipeline(Communicator& c, const char* op, ReduceOp rop, DType dtype, ch
       if (plan.reduce(t)) {
         int64_t o, n;
         chunk(received, false, &o, &n);
-        ReduceInto(rop, dtype, buf + o * es, tmp + (received % W) * C * es, n);
+        // Every segment is reduced once per rank, so its left operand is still src's.
+        Reduce(rop, dtype, buf + o * es, src + o * es, tmp + (received % W) * C * es, n);
       }
       received++;
       progress = true;
@@ -162,7 +166,7 @@ void Exchange(Communicator& c, const char* op, DType dtype, const void* sbuf, in
 
 }  // namespace
 
-void RingAllReduce(Communicator& c, ReduceOp op, DType dtype, void* buf, int64_t count, int tag) {
+void RingAllReduce(Communicator& c, ReduceOp op, DType dtype, const void* in, void* out, int64_t count, int tag) {
   const int P = c.size(), r = c.rank();
   std::vector<int64_t> off, len;
   SplitEven(count, P, &off, &len);
@@ -176,7 +180,7 @@ void RingAllReduce(Communicator& c, ReduceOp op, DType dtype, void* buf, int64_t
   // All-gather step u writes segment r-u, which reduce-scatter step u sent.
   plan.direct_from = P - 1;
   plan.overwrite_lag = P - 1;
-  RingPipeline(c, "allReduce", op, dtype, static_cast<char*>(buf), off, len, plan, tag);
+  RingPipeline(c, "allReduce", op, dtype, static_cast<const char*>(in), static_cast<char*>(out), off, len, plan, tag);
 }
 
 void RingAllGather(Communicator& c, DType dtype, void* buf, int64_t block, int tag) {
@@ -188,10 +192,10 @@ void RingAllGather(Communicator& c, DType dtype, void* buf, int64_t block, int t
   plan.send_seg = [=](int t) { return Mod(r - t, P); };
   plan.recv_seg = [=](int t) { return Mod(r - t - 1, P); };
   plan.reduce = [](int) { return false; };
-  RingPipeline(c, "allGather", ReduceOp::kSum, dtype, static_cast<char*>(buf), off, len, plan, tag);
+  RingPipeline(c, "allGather", ReduceOp::kSum, dtype, static_cast<char*>(buf), static_cast<char*>(buf), off, len, plan, tag);
 }
 
-void RingReduceScatter(Communicator& c, ReduceOp op, DType dtype, void* work, const std::vector<int64_t>& off,
+void RingReduceScatter(Communicator& c, ReduceOp op, DType dtype, const void* in, void* work, const std::vector<int64_t>& off,
                        const std::vector<int64_t>& len, void* out, int tag) {
   const int P = c.size(), r = c.rank();
   RingPlan plan;
@@ -200,15 +204,21 @@ void RingReduceScatter(Communicator& c, ReduceOp op, DType dtype, void* work, co
   plan.send_seg = [=](int t) { return Mod(r - t - 1, P); };
   plan.recv_seg = [=](int t) { return Mod(r - t - 2, P); };
   plan.reduce = [](int) { return true; };
-  RingPipeline(c, "reduceScatter", op, dtype, static_cast<char*>(work), off, len, plan, tag);
+  RingPipeline(c, "reduceScatter", op, dtype, static_cast<const char*>(in), static_cast<char*>(work), off, len, plan, tag);
   const int64_t es = static_cast<int64_t>(DTypeSize(dtype));
   std::memcpy(out, static_cast<char*>(work) + off[r] * es, len[r] * es);
 }
 
-void RecursiveDoublingAllReduce(Communicator& c, ReduceOp op, DType dtype, void* buf, int64_t count, int tag) {
+void RecursiveDoublingAllReduce(Communicator& c, ReduceOp op, DType dtype, const void* in, void* out, int64_t count, int tag) {
   const int P = c.size(), r = c.rank();
   const char* name = "allReduce";
   char* tmp = c.Scratch(static_cast<size_t>(count) * DTypeSize(dtype), 1);
+  // This rank's partial result: `in` until the first reduction writes `out`.
+  const void* cur = in;
+  const auto reduce = [&] {
+    Reduce(op, dtype, out, cur, tmp, count);
+    cur = out;
+  };
   int pof2 = 1;
   while (pof2 * 2 <= P) pof2 *= 2;
   const int extra = P - pof2;
@@ -216,11 +226,11 @@ void RecursiveDoublingAllReduce(Communicator& c, ReduceOp op, DType dtype, void*
   int vrank;
   if (r < 2 * extra) {
     if (r % 2 == 0) {
-      Exchange(c, name, dtype, buf, count, r + 1, nullptr, 0, -1, tag);
+      Exchange(c, name, dtype, cur, count, r + 1, nullptr, 0, -1, tag);
       vrank = -1;
     } else {
       Exchange(c, name, dtype, nullptr, 0, -1, tmp, count, r - 1, tag);
-      ReduceInto(op, dtype, buf, tmp, count);
+      reduce();
       vrank = r / 2;
     }
   } else {
@@ -230,13 +240,13 @@ void RecursiveDoublingAllReduce(Communicator& c, ReduceOp op, DType dtype, void*
     for (int mask = 1; mask < pof2; mask <<= 1) {
       const int vpeer = vrank ^ mask;
       const int peer = vpeer < extra ? vpeer * 2 + 1 : vpeer + extra;
-      Exchange(c, name, dtype, buf, count, peer, tmp, count, peer, tag);
-      ReduceInto(op, dtype, buf, tmp, count);
+      Exchange(c, name, dtype, cur, count, peer, tmp, count, peer, tag);
+      reduce();
     }
   }
   if (r < 2 * extra) {
-    if (r % 2 == 0) Exchange(c, name, dtype, nullptr, 0, -1, buf, count, r + 1, tag);
-    else Exchange(c, name, dtype, buf, count, r - 1, nullptr, 0, -1, tag);
+    if (r % 2 == 0) Exchange(c, name, dtype, nullptr, 0, -1, out, count, r + 1, tag);
+    else Exchange(c, name, dtype, out, count, r - 1, nullptr, 0, -1, tag);
   }
 }
 

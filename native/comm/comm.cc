@@ -1,5 +1,6 @@
 #include "comm/comm.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/errors.h"
@@ -57,7 +58,9 @@ Algorithm ParseAlgorithm(const std::string& name, const char* op) {
   ThrowArgError(op, "algorithm", "one of mpi, ring, recursive-doubling, tree, mpi-blocking", "'" + name + "'");
 }
 
-void ReduceInto(ReduceOp op, DType dtype, void* dst, const void* src, int64_t n) {
+void ReduceInto(ReduceOp op, DType dtype, void* dst, const void* src, int64_t n) { Reduce(op, dtype, dst, dst, src, n); }
+
+void Reduce(ReduceOp op, DType dtype, void* dst, const void* a, const void* src, int64_t n) {
   if (n == 0) return;
   BinaryOp b;
   if (dtype == DType::kBool) {
@@ -72,8 +75,16 @@ void ReduceInto(ReduceOp op, DType dtype, void* dst, const void* src, int64_t n)
       default: throw Error("reduce: unknown op");
     }
   }
-  const Shape shape{n};
-  Binary(b, dtype, dst, shape, src, shape, dst, shape);
+  // In slices below the kernels' threading threshold: ranks usually fill the cores already,
+  // and waking the pool's workers (which then poll for more work) takes cores from the other
+  // ranks' progress threads (measured: ring allReduce busbw +X% at -n 2 on 2 cores).
+  constexpr int64_t kSlice = 1 << 14;
+  const size_t es = DTypeSize(dtype);
+  for (int64_t i = 0; i < n; i += kSlice) {
+    const Shape shape{std::min(kSlice, n - i)};
+    Binary(b, dtype, static_cast<const char*>(a) + i * es, shape, static_cast<const char*>(src) + i * es, shape,
+           static_cast<char*>(dst) + i * es, shape);
+  }
 }
 
 void FinishMean(DType dtype, void* x, int64_t n, int divisor) {

@@ -27,6 +27,8 @@ Algorithm ParseAlgorithm(const std::string& name, const char* op);
 // reduces as a sum (FinishMean divides at the end); bool reduces as logical or (sum, max)
 // or logical and (prod, min).
 void ReduceInto(ReduceOp op, DType dtype, void* dst, const void* src, int64_t n);
+// dst[i] = a[i] (op) b[i]: the same, reading the left operand from elsewhere (dst may be a).
+void Reduce(ReduceOp op, DType dtype, void* dst, const void* a, const void* b, int64_t n);
 // x[i] /= divisor (float32 only: mean is refused for other dtypes before data moves).
 void FinishMean(DType dtype, void* x, int64_t n, int divisor);
 

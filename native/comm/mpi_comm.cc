@@ -439,8 +439,8 @@ void Communicator::AllReduce(OpArgs& a) {
   const Header& h = a.header;
   ExchangeHeaders(h, "allReduce");
   const int64_t n = a.count;
-  if (a.out != a.in) std::memcpy(a.out, a.in, n * DTypeSize(h.dtype));
   if (n == 0 || size_ == 1) {
+    if (a.out != a.in) std::memcpy(a.out, a.in, n * DTypeSize(h.dtype));
     if (h.op == ReduceOp::kMean) FinishMean(h.dtype, a.out, n, size_);
     return;
   }
@@ -448,15 +448,15 @@ void Communicator::AllReduce(OpArgs& a) {
   switch (h.algorithm) {
     case Algorithm::kMpi: {
       MPI_Request req;
-      TESSERA_MPI(MPI_Iallreduce(MPI_IN_PLACE, a.out, static_cast<int>(n), MpiType(h.dtype), MpiOp(h.op, h.dtype), comm_, &req), "allReduce");
+      TESSERA_MPI(MPI_Iallreduce(a.in, a.out, static_cast<int>(n), MpiType(h.dtype), MpiOp(h.op, h.dtype), comm_, &req), "allReduce");
       Poller(*this, "allReduce").WaitAll(&req, 1, [] { return std::string("MPI_Iallreduce to complete (a rank may have died or be stuck)"); });
       break;
     }
     case Algorithm::kMpiBlocking:
-      TESSERA_MPI(MPI_Allreduce(MPI_IN_PLACE, a.out, static_cast<int>(n), MpiType(h.dtype), MpiOp(h.op, h.dtype), comm_), "allReduce");
+      TESSERA_MPI(MPI_Allreduce(a.in, a.out, static_cast<int>(n), MpiType(h.dtype), MpiOp(h.op, h.dtype), comm_), "allReduce");
       break;
-    case Algorithm::kRing: RingAllReduce(*this, h.op, h.dtype, a.out, n, tag); break;
-    case Algorithm::kRecursiveDoubling: RecursiveDoublingAllReduce(*this, h.op, h.dtype, a.out, n, tag); break;
+    case Algorithm::kRing: RingAllReduce(*this, h.op, h.dtype, a.in, a.out, n, tag); break;
+    case Algorithm::kRecursiveDoubling: RecursiveDoublingAllReduce(*this, h.op, h.dtype, a.in, a.out, n, tag); break;
     default: throw Error(std::string("allReduce: algorithm ") + AlgorithmName(h.algorithm) + " is not an allReduce algorithm");
   }
   if (h.op == ReduceOp::kMean) FinishMean(h.dtype, a.out, n, size_);
@@ -533,8 +533,7 @@ void Communicator::ReduceScatter(OpArgs& a) {
       }
       case Algorithm::kRing: {
         char* work = Scratch(n * es, 0);
-        std::memcpy(work, a.in, n * es);
-        RingReduceScatter(*this, h.op, h.dtype, work, off, len, a.out, static_cast<int>(h.seq & 0x3fff));
+        RingReduceScatter(*this, h.op, h.dtype, a.in, work, off, len, a.out, static_cast<int>(h.seq & 0x3fff));
         break;
       }
       default: throw Error(std::string("reduceScatter: algorithm ") + AlgorithmName(h.algorithm) + " is not a reduceScatter algorithm");

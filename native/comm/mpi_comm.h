@@ -166,14 +166,15 @@ void CheckMpi(int rc, const char* op, const char* call, const char* file, int li
 
 MPI_Datatype MpiType(DType d);
 
-// Tessera's algorithms (algorithms.cc), on c.algo_comm().
-void RingAllReduce(Communicator& c, ReduceOp op, DType dtype, void* buf, int64_t count, int tag);
-void RecursiveDoublingAllReduce(Communicator& c, ReduceOp op, DType dtype, void* buf, int64_t count, int tag);
+// Tessera's algorithms (algorithms.cc), on c.algo_comm(). The allReduces read `in` and write
+// `out` (no copy of one into the other first: every element of out is written once reduced).
+void RingAllReduce(Communicator& c, ReduceOp op, DType dtype, const void* in, void* out, int64_t count, int tag);
+void RecursiveDoublingAllReduce(Communicator& c, ReduceOp op, DType dtype, const void* in, void* out, int64_t count, int tag);
 // buf holds size * block elements; this rank's block is already in place.
 void RingAllGather(Communicator& c, DType dtype, void* buf, int64_t block, int tag);
-// work holds every block (offsets and lengths in elements) and is overwritten; this rank's
-// reduced block is copied to out.
-void RingReduceScatter(Communicator& c, ReduceOp op, DType dtype, void* work, const std::vector<int64_t>& off,
+// Reduces `in`'s blocks (offsets and lengths in elements) through `work` (as large as in);
+// this rank's reduced block is copied to out.
+void RingReduceScatter(Communicator& c, ReduceOp op, DType dtype, const void* in, void* work, const std::vector<int64_t>& off,
                        const std::vector<int64_t>& len, void* out, int tag);
 void TreeBroadcast(Communicator& c, DType dtype, void* buf, int64_t count, int root, int tag);
 
