@@ -77,7 +77,7 @@ void Reduce(ReduceOp op, DType dtype, void* dst, const void* a, const void* src,
   }
   // In slices below the kernels' threading threshold: ranks usually fill the cores already,
   // and waking the pool's workers (which then poll for more work) takes cores from the other
-  // ranks' progress threads (measured: ring allReduce busbw +X% at -n 2 on 2 cores).
+  // ranks' progress threads (measured at -n 2 on the 2-core guest: 16 MB ring busbw 4.7 -> 5.2 GB/s).
   constexpr int64_t kSlice = 1 << 14;
   const size_t es = DTypeSize(dtype);
   for (int64_t i = 0; i < n; i += kSlice) {
