@@ -53,15 +53,18 @@ const ALGORITHMS: Record<'allReduce' | 'broadcast' | 'allGather' | 'reduceScatte
 };
 
 /**
- * 'auto', from bench/collectives.mjs on the 2-core CI guest (OpenMPI 4.1, shared memory;
- * bench/RESULTS.md): below these sizes in bytes the engine's collective (or recursive
- * doubling, for allReduce) wins on latency, above them Tessera's pipelined ring.
+ * 'auto', from bench/collectives.mjs on the 2-core CI guest (Open MPI 4.1 over shared memory;
+ * bench/RESULTS.md, "Collectives"): allReduce takes recursive doubling for small messages,
+ * and at 2 ranks up to 16 MB (there it is one exchange of the whole buffer: the ring's volume
+ * with half its steps), else the ring; allGather takes MPI's (the ring never won it);
+ * reduceScatter takes the ring from 4 MB (MPI_Ireduce_scatter fell to 0.1-0.8 GB/s there).
+ * Sizes in bytes.
  */
 export const AUTO = {
-  allReduceRecursiveDoublingBelow: 16 << 10,
-  allReduceRingFrom: 16 << 10,
-  allGatherRingFrom: 1 << 20,
-  reduceScatterRingFrom: 1 << 20,
+  allReduceRingFrom: 1 << 20,
+  allReduceRingFromAtTwoRanks: 16 << 20,
+  allGatherRingFrom: Number.POSITIVE_INFINITY,
+  reduceScatterRingFrom: 4 << 20,
 };
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -234,7 +237,7 @@ export class Communicator {
     if (!ALGORITHMS[op].includes(a)) throw argError(op, 'algorithm', `one of ${ALGORITHMS[op].join(', ')}`, a);
     if (a !== 'auto') return a as EngineAlgorithm;
     switch (op) {
-      case 'allReduce': return bytes < AUTO.allReduceRingFrom ? (bytes < AUTO.allReduceRecursiveDoublingBelow ? 'recursive-doubling' : 'mpi') : 'ring';
+      case 'allReduce': return bytes < (this.size === 2 ? AUTO.allReduceRingFromAtTwoRanks : AUTO.allReduceRingFrom) ? 'recursive-doubling' : 'ring';
       case 'allGather': return bytes >= AUTO.allGatherRingFrom ? 'ring' : 'mpi';
       case 'reduceScatter': return bytes >= AUTO.reduceScatterRingFrom ? 'ring' : 'mpi';
       default: return 'mpi';

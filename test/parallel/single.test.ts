@@ -50,8 +50,10 @@ describe('single-rank collectives', () => {
     const g = await comm.allGather(a);
     expect(g.shape).toEqual([3, 1]);
     expect(Array.from(g.data)).toEqual([5, 6, 7]);
-    const s = await comm.allGather(tf.scalar(9));
+    const nine = tf.scalar(9);
+    const s = await comm.allGather(nine);
     expect(s.shape).toEqual([1]);
+    nine.dispose();
     const rs = await comm.reduceScatter(a, 'sum');
     expect(rs.shape).toEqual([3, 1]);
     const bc = await comm.broadcast(a, 0);
