@@ -14,7 +14,7 @@
 // mpi is MPI_Iallreduce etc. polled by Tessera's progress thread (what algorithm 'mpi' runs);
 // mpi-blocking is MPI_Allreduce etc. (the library's tuned blocking collective: no timeout).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { cpus } from 'node:os';
 
 import { native, world } from '../dist/index.js';
 
@@ -85,7 +85,7 @@ if (R === 0) {
     `## Collectives at -n ${P}`,
     '',
     `- **Command:** \`tessera launch -n ${P} bench/collectives.mjs${quick ? ' --quick' : ''}\``,
-    `- **Machine:** ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores${P > availableParallelism() ? ` (oversubscribed: ${P} ranks)` : ''}; ${info.library ?? 'MPI'} over shared memory`,
+    `- **Machine:** ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores${P > cpus().length ? ` (oversubscribed: ${P} ranks, each with a JS thread and a progress thread)` : ''}; ${info.library ?? 'MPI'} over shared memory (vader, CMA single copy); mpirun's default binding`,
     `- **Formulas:** algbw = S / t; busbw = algbw * 2(n-1)/n (allReduce), algbw * (n-1)/n (allGather, reduceScatter); t = median over repeats of the slowest rank's time`,
     `- **Ring vs MPI:** the last column is Tessera ring busbw / busbw of that row (above 1: the ring is faster)`,
     '',
