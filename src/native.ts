@@ -50,8 +50,12 @@ export interface Received {
  * recursive-doubling, tree, mpi-blocking (validated by src/parallel first).
  */
 export interface NativeMpi {
-  /** Initializes MPI (MPI_THREAD_MULTIPLE) on first call; the handle of MPI_COMM_WORLD. */
-  commWorld(): CommHandle;
+  /**
+   * The handle of MPI_COMM_WORLD, given the rank and size the launcher's environment says.
+   * MPI is initialized on its own thread (MPI_Init waits for every rank); the first op waits
+   * for it within its timeout and checks rank and size against MPI's.
+   */
+  commWorld(rank: number, size: number): CommHandle;
   commRank(h: CommHandle): number;
   commSize(h: CommHandle): number;
   commAllReduce(h: CommHandle, input: NativeArray, output: NativeArray, shape: ShapeArg, op: string, algorithm: string, timeoutMs: number): Promise<void>;

@@ -179,7 +179,10 @@ Napi::Value Launch(const Napi::CallbackInfo& info, Handle* h, OpArgs args, std::
 Napi::Value World(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     static bool hooked = false;
-    auto w = Communicator::World();
+    const int64_t rank = GetInt(info, 0, "commWorld", "rank");
+    const int64_t size = GetInt(info, 1, "commWorld", "size");
+    if (size < 1 || rank < 0 || rank >= size) ThrowArgError("commWorld", "rank", "a rank in [0, size)", std::to_string(rank));
+    auto w = Communicator::World(static_cast<int>(rank), static_cast<int>(size));
     if (!hooked) {
       hooked = true;
       napi_add_env_cleanup_hook(info.Env(), [](void*) { comm::ShutdownMpi(); }, nullptr);
@@ -401,7 +404,7 @@ Napi::Value Split(const Napi::CallbackInfo& info) {
 Napi::Value Free(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     Handle* h = GetHandle(info, "free");
-    if (h->comm != Communicator::World()) h->comm->RequestStop();
+    h->comm->RequestStop();
     return info.Env().Undefined();
   });
 }

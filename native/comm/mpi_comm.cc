@@ -30,10 +30,19 @@ constexpr int kHeaderTag = 0x7ffe;
 // instead of O(size)), which cannot tell which rank failed to arrive.
 constexpr int kDirectHeaderMaxRanks = 64;
 
+// MPI lives on its own thread, which initializes it and, at exit, finalizes it (the MPI
+// standard wants both on one thread): MPI_Init waits for every rank, and a rank that never
+// starts MPI must not freeze the JS thread, where no timeout could fire.
+enum class MpiState { kNone, kStarting, kReady, kFailed };
 std::mutex g_mutex;
-bool g_initialized = false;
+std::condition_variable g_mpi_cv;
+MpiState g_state = MpiState::kNone;
+std::string g_init_error;
+bool g_finalize_requested = false;
+bool g_skip_finalize = false;
 bool g_finalized = false;
 int g_thread_level = 0;
+std::thread g_mpi_thread;
 std::shared_ptr<Communicator> g_world;
 std::vector<std::weak_ptr<Communicator>> g_comms;
 // Broken communicators are kept (with their scratch memory) for the life of the process:
@@ -84,37 +93,71 @@ MPI_Datatype MpiType(DType d) {
   return MPI_BYTE;
 }
 
-void InitMpi() {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  if (g_finalized) throw Error("mpi: MPI was already finalized (the process is exiting)");
-  if (g_initialized) return;
+void MpiMain() {
   int already = 0;
   MPI_Initialized(&already);
   int provided = 0;
-  if (already) {
-    MPI_Query_thread(&provided);
-  } else {
-    int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
-    if (rc != MPI_SUCCESS) throw Error("mpi: MPI_Init_thread failed (error " + std::to_string(rc) + ")");
+  int rc = MPI_SUCCESS;
+  if (already) MPI_Query_thread(&provided);
+  else rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    g_thread_level = provided;
+    if (rc != MPI_SUCCESS) {
+      g_state = MpiState::kFailed;
+      g_init_error = "mpi: MPI_Init_thread failed (error " + std::to_string(rc) + ")";
+    } else if (provided < MPI_THREAD_MULTIPLE) {
+      g_state = MpiState::kFailed;
+      g_init_error = "mpi: the MPI library gives thread level " + std::to_string(provided) +
+                     "; Tessera needs MPI_THREAD_MULTIPLE (each communicator has its own progress thread): "
+                     "use an MPI built with thread support (Open MPI: the default since 3.0)";
+    } else {
+      MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+      g_state = MpiState::kReady;
+    }
   }
-  g_thread_level = provided;
-  if (provided < MPI_THREAD_MULTIPLE) {
-    throw Error("mpi: the MPI library gives thread level " + std::to_string(provided) +
-                "; Tessera needs MPI_THREAD_MULTIPLE (each communicator has its own progress thread): "
-                "use an MPI built with thread support (OpenMPI: --enable-mpi-thread-multiple, the default since 3.0)");
+  g_mpi_cv.notify_all();
+  std::unique_lock<std::mutex> lock(g_mutex);
+  g_mpi_cv.wait(lock, [] { return g_finalize_requested; });
+  // MPI_Finalize synchronizes with the other ranks; after a failure some of them are gone.
+  if (rc == MPI_SUCCESS && !already && !g_skip_finalize) {
+    lock.unlock();
+    MPI_Finalize();
+    lock.lock();
   }
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  g_initialized = true;
+  g_finalized = true;
+}
+
+void StartMpi() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (g_finalize_requested) throw Error("mpi: MPI was already shut down (the process is exiting)");
+  if (g_state != MpiState::kNone) return;
+  g_state = MpiState::kStarting;
+  g_mpi_thread = std::thread(MpiMain);
   std::atexit(ShutdownMpi);
+}
+
+void WaitForMpi(const char* op, int64_t timeout_ms, const std::atomic<bool>& stopping) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock<std::mutex> lock(g_mutex);
+  while (g_state == MpiState::kStarting && !stopping.load() && std::chrono::steady_clock::now() < deadline) {
+    g_mpi_cv.wait_for(lock, std::chrono::milliseconds(20));
+  }
+  if (g_state == MpiState::kReady) return;
+  if (g_state == MpiState::kFailed) throw Error(std::string(op) + ": " + g_init_error);
+  if (stopping.load()) throw Error(std::string(op) + ": interrupted: the process is exiting");
+  throw Error(std::string(op) + ": MPI_Init did not complete within " + std::to_string(timeout_ms / 1000.0).substr(0, 5) +
+              " s: it waits for every rank to start MPI (on its first Tessera collective); a rank may have died, "
+              "or not reached its first collective (the timeout is the communicator's timeoutMs option, or TESSERA_COMM_TIMEOUT_MS)");
 }
 
 MpiInfo GetMpiInfo() {
   MpiInfo info{};
-  int flag = 0;
-  MPI_Initialized(&flag);
-  info.initialized = flag != 0;
-  MPI_Finalized(&flag);
-  info.finalized = flag != 0;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    info.initialized = g_state == MpiState::kReady;
+    info.finalized = g_finalized;
+  }
   char lib[MPI_MAX_LIBRARY_VERSION_STRING];
   int len = 0;
   MPI_Get_library_version(lib, &len);
@@ -129,8 +172,7 @@ void ShutdownMpi() {
   std::vector<std::shared_ptr<Communicator>> live;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
-    if (!g_initialized || g_finalized) return;
-    g_finalized = true;
+    if (g_state == MpiState::kNone || g_finalize_requested) return;
     for (auto& w : g_comms) {
       if (auto c = w.lock()) live.push_back(c);
     }
@@ -140,43 +182,70 @@ void ShutdownMpi() {
     c->Stop();
     broken = broken || c->broken();
   }
-  // MPI_Finalize synchronizes with the other ranks; after a failure some of them are gone.
-  if (!broken) MPI_Finalize();
+  bool started;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    g_skip_finalize = broken;
+    g_finalize_requested = true;
+    started = g_state != MpiState::kStarting;
+  }
+  g_mpi_cv.notify_all();
+  if (!g_mpi_thread.joinable()) return;
+  // A thread still inside MPI_Init (a rank never came) cannot be joined: exit ends it.
+  if (started) g_mpi_thread.join();
+  else g_mpi_thread.detach();
 }
 
-std::shared_ptr<Communicator> Communicator::World() {
-  InitMpi();
+std::shared_ptr<Communicator> Communicator::World(int rank, int size) {
+  StartMpi();
   std::shared_ptr<Communicator> w;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
     w = g_world;
   }
   if (w) return w;
-  w = std::make_shared<Communicator>(MPI_COMM_WORLD);
+  w = std::make_shared<Communicator>(MPI_COMM_WORLD, true, rank, size);
   Register(w);
   std::lock_guard<std::mutex> lock(g_mutex);
   g_world = w;
   return w;
 }
 
-Communicator::Communicator(MPI_Comm comm) : comm_(comm), algo_comm_(MPI_COMM_NULL) {
-  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
-  TESSERA_MPI(MPI_Comm_rank(comm_, &rank_), "communicator");
-  TESSERA_MPI(MPI_Comm_size(comm_, &size_), "communicator");
-  // A non-blocking dup: the progress thread waits for it (with a deadline) before its first op.
-  MPI_Request dup;
-  TESSERA_MPI(MPI_Comm_idup(comm_, &algo_comm_, &dup), "communicator");
-  queue_.push_back([this, dup]() mutable {
-    timeout_ms_ = 120000;
-    try {
-      Poller p(*this, "communicator");
-      p.WaitAll(&dup, 1, [] { return std::string("every rank to create the communicator (MPI_Comm_idup)"); });
-      MPI_Comm_set_errhandler(algo_comm_, MPI_ERRORS_RETURN);
-    } catch (const std::exception& e) {
-      Fail(e.what());
-    }
-  });
+Communicator::Communicator(MPI_Comm comm, bool world, int rank, int size)
+    : comm_(comm), algo_comm_(MPI_COMM_NULL), world_(world), rank_(rank), size_(size) {
+  // World waits for MPI_Init on its progress thread (Connect); the others are made by a split,
+  // after it.
+  if (!world_) StartConnect();
   thread_ = std::thread([this] { Loop(); });
+}
+
+void Communicator::StartConnect() {
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  int rank = 0, size = 1;
+  TESSERA_MPI(MPI_Comm_rank(comm_, &rank), "communicator");
+  TESSERA_MPI(MPI_Comm_size(comm_, &size), "communicator");
+  if (world_ && (rank != rank_.load() || size != size_.load())) {
+    throw Error("world: MPI reports rank " + std::to_string(rank) + " of " + std::to_string(size) + " but the launcher's environment said " +
+                std::to_string(rank_.load()) + " of " + std::to_string(size_.load()) +
+                ": was the process started by another MPI than the one Tessera was built with?");
+  }
+  rank_.store(rank);
+  size_.store(size);
+  // A non-blocking dup: Connect waits for it (with a deadline) before the first op.
+  TESSERA_MPI(MPI_Comm_idup(comm_, &algo_comm_, &dup_), "communicator");
+}
+
+void Communicator::Connect(const char* op, int64_t timeout_ms) {
+  if (connected_) return;
+  timeout_ms_ = timeout_ms;
+  if (world_ && dup_ == MPI_REQUEST_NULL && algo_comm_ == MPI_COMM_NULL) {
+    WaitForMpi(op, timeout_ms, stopping_);
+    StartConnect();
+  }
+  Poller p(*this, op);
+  p.WaitAll(&dup_, 1, [] { return std::string("every rank to create the communicator (MPI_Comm_idup)"); });
+  MPI_Comm_set_errhandler(algo_comm_, MPI_ERRORS_RETURN);
+  connected_ = true;
 }
 
 Communicator::~Communicator() { Stop(); }
@@ -196,6 +265,7 @@ void Communicator::Loop() {
   int idle = 0;
   for (;;) {
     std::function<void()> job;
+    std::vector<std::unique_ptr<P2p>> fresh;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       if (p2p_.empty()) {
@@ -203,14 +273,22 @@ void Communicator::Loop() {
       }
       if (stop_requested_ && queue_.empty() && p2p_queue_.empty() && (p2p_.empty() || stopping_)) break;
       while (!p2p_queue_.empty()) {
-        p2p_.push_back(std::move(p2p_queue_.front()));
+        fresh.push_back(std::move(p2p_queue_.front()));
         p2p_queue_.pop_front();
-        StartP2p(*p2p_.back());
       }
       if (!queue_.empty()) {
         job = std::move(queue_.front());
         queue_.pop_front();
       }
+    }
+    for (auto& p : fresh) {
+      try {
+        Connect(p->is_send ? "send" : "recv", p->args.timeout_ms);
+      } catch (const std::exception& e) {
+        if (!broken_) Fail(e.what());
+      }
+      p2p_.push_back(std::move(p));
+      StartP2p(*p2p_.back());
     }
     if (job) job();
     const bool progressed = ProgressP2p();
@@ -227,7 +305,7 @@ void Communicator::Loop() {
   for (auto& p : p2p_) p->done(std::string(p->is_send ? "send" : "recv") + ": interrupted: the process is exiting", OpResult());
   p2p_.clear();
   // Freeing is local in practice (a reference count), so it is safe while peers still run.
-  if (!broken_ && comm_ != MPI_COMM_WORLD) {
+  if (!broken_ && connected_ && comm_ != MPI_COMM_WORLD) {
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized) {
@@ -379,8 +457,9 @@ void Communicator::Submit(OpArgs args, std::function<void(Communicator&, OpArgs&
       error = std::string(KindName(args.header.kind)) + ": the communicator is broken by an earlier failure (" +
               broken_reason_ + "); create no further work on it";
     } else {
-      timeout_ms_ = args.timeout_ms;
       try {
+        Connect(KindName(args.header.kind), args.timeout_ms);
+        timeout_ms_ = args.timeout_ms;
         body(*this, args, result);
       } catch (const HeaderMismatch& e) {
         error = e.what();
@@ -552,7 +631,7 @@ std::shared_ptr<Communicator> Communicator::Split(OpArgs& a) {
   const int color = a.header.root < 0 ? MPI_UNDEFINED : static_cast<int>(a.header.root);
   TESSERA_MPI(MPI_Comm_split(comm_, color, static_cast<int>(a.header.key), &out), "split");
   if (out == MPI_COMM_NULL) return nullptr;
-  auto c = std::make_shared<Communicator>(out);
+  auto c = std::make_shared<Communicator>(out, false);
   Register(c);
   return c;
 }

@@ -1,7 +1,8 @@
 // The MPI engine: one Communicator per MPI communicator, each with its own progress thread
 // that runs the communicator's operations one after another, in the order they were
-// submitted (every rank submits collectives in the same order). MPI is initialized with
-// MPI_THREAD_MULTIPLE, since several communicators' threads call MPI at once.
+// submitted (every rank submits collectives in the same order); point-to-point messages
+// progress beside them. MPI is initialized with MPI_THREAD_MULTIPLE (several communicators'
+// threads call MPI at once) on a thread of its own, which finalizes it at exit.
 //
 // No wait blocks: every request is polled with MPI_Test against a deadline that restarts
 // whenever something completes, and MPI_ERRORS_RETURN turns MPI failures into return codes.
@@ -35,9 +36,11 @@ struct MpiInfo {
   int thread_level;  // MPI_THREAD_* provided
 };
 
-// Initializes MPI on the calling (main) thread if needed. Throws if MPI cannot give
-// MPI_THREAD_MULTIPLE.
-void InitMpi();
+// Starts MPI's own thread, which initializes MPI (MPI_THREAD_MULTIPLE) and finalizes it at
+// exit; returns at once.
+void StartMpi();
+// Waits for MPI_Init to finish; throws its failure, or a timeout naming the likely cause.
+void WaitForMpi(const char* op, int64_t timeout_ms, const std::atomic<bool>& stopping);
 MpiInfo GetMpiInfo();
 // Stops every communicator's progress thread and finalizes MPI (skipped when a communicator
 // broke: MPI_Finalize could wait forever on a dead peer). Idempotent; runs at exit.
@@ -66,13 +69,17 @@ struct OpResult {
 
 class Communicator : public std::enable_shared_from_this<Communicator> {
  public:
-  // Wraps `comm` (which this object then owns, except MPI_COMM_WORLD).
-  explicit Communicator(MPI_Comm comm);
+  // Wraps `comm` (which this object then owns, except MPI_COMM_WORLD). World's waits for
+  // MPI_Init on its progress thread, before its first op.
+  // World takes the rank and size the launcher's environment gives (MPI's are only known
+  // after MPI_Init), and checks them then.
+  Communicator(MPI_Comm comm, bool world, int rank = -1, int size = -1);
   ~Communicator();
-  static std::shared_ptr<Communicator> World();
+  static std::shared_ptr<Communicator> World(int rank, int size);
 
-  int rank() const { return rank_; }
-  int size() const { return size_; }
+  // -1 until the world communicator has connected (after MPI_Init).
+  int rank() const { return rank_.load(); }
+  int size() const { return size_.load(); }
   bool broken() const { return broken_.load(); }
 
   using Done = std::function<void(const std::string& error, OpResult&& result)>;
@@ -115,6 +122,10 @@ class Communicator : public std::enable_shared_from_this<Communicator> {
  private:
   struct P2p;
   void Loop();
+  // Rank, size and the algorithm communicator (an MPI_Comm_idup, waited for in Connect).
+  void StartConnect();
+  // Progress thread, before the first op: waits for MPI_Init (world) and the dup.
+  void Connect(const char* op, int64_t timeout_ms);
   void StartP2p(P2p& p);
   // Tests every message in flight; returns whether any advanced. Finished ones are removed.
   bool ProgressP2p();
@@ -123,7 +134,10 @@ class Communicator : public std::enable_shared_from_this<Communicator> {
 
   MPI_Comm comm_;       // user point-to-point and the engine's collectives
   MPI_Comm algo_comm_;  // Tessera's algorithms, apart from user messages
-  int rank_ = 0, size_ = 1;
+  const bool world_;
+  std::atomic<int> rank_{-1}, size_{-1};
+  MPI_Request dup_ = MPI_REQUEST_NULL;
+  bool connected_ = false;  // progress thread only
   int64_t seq_ = 0;     // collective counter; touched only on the JS thread
   int64_t timeout_ms_ = 0;  // the running op's timeout
   std::atomic<bool> broken_{false};

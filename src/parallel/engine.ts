@@ -32,15 +32,15 @@ export class MpiEngine implements Engine {
   readonly rank: number;
   readonly size: number;
 
-  constructor(private readonly mpi: NativeMpi, private readonly handle: CommHandle) {
-    this.rank = mpi.commRank(handle);
-    this.size = mpi.commSize(handle);
+  constructor(private readonly mpi: NativeMpi, private readonly handle: CommHandle, known?: { rank: number; size: number }) {
+    this.rank = known?.rank ?? mpi.commRank(handle);
+    this.size = known?.size ?? mpi.commSize(handle);
   }
 
-  /** MPI_COMM_WORLD (initializes MPI on first use). */
-  static world(): MpiEngine {
+  /** MPI_COMM_WORLD as the launcher's environment describes it (MPI starts on its own thread). */
+  static world(rank: number, size: number): MpiEngine {
     if (nativeMpi === undefined) throw new Error('mpi: the addon was built without MPI');
-    return new MpiEngine(nativeMpi, nativeMpi.commWorld());
+    return new MpiEngine(nativeMpi, nativeMpi.commWorld(rank, size), { rank, size });
   }
 
   allReduce(input: NativeArray, output: NativeArray, shape: number[], op: string, algorithm: EngineAlgorithm, timeoutMs: number): Promise<void> {

@@ -43,12 +43,7 @@ function worldEngine(): Engine {
       `world: ${launched.launcher} started this process as rank ${launched.rank} of ${launched.size}, but Tessera's addon was built without MPI. ` +
         'Install MPI (Debian/Ubuntu: apt-get install libopenmpi-dev openmpi-bin) and rebuild the addon (npm run build:native).');
   }
-  const e = MpiEngine.world();
-  if (e.rank !== launched.rank || e.size !== launched.size) {
-    throw new Error(`world: MPI reports rank ${e.rank} of ${e.size} but ${launched.launcher} set rank ${launched.rank} of ${launched.size}: ` +
-      'was the process started by a different MPI than the one Tessera was built with?');
-  }
-  return e;
+  return MpiEngine.world(launched.rank, launched.size);
 }
 
 /** MPI_COMM_WORLD under a launcher (`tessera launch`, `mpirun`), else rank 0 of 1. */

@@ -4,6 +4,7 @@
 //   invalid   invalid arguments are refused on the calling rank before anything is sent
 //             (only rank 0 makes them; a valid collective afterwards proves nothing moved)
 //   killed    the last rank dies (SIGKILL); the others fail within their timeout naming it
+//   absent    the last rank never calls a collective; the others' first call fails in time
 // Prints `rank R ok: <case>` or `rank R FAIL: <case>: <why>` lines; exits 1 on a failure
 // (killed: survivors exit 3 after printing the error they got).
 import * as tf from '@tensorflow/tfjs-core';
@@ -91,8 +92,23 @@ if (mode === 'mismatch') {
   // A broken communicator refuses further work at once.
   await expectError('after the failure', () => world.allReduce(new Float32Array(4)), /the communicator is broken by an earlier failure/);
   process.exitCode = 3;
+} else if (mode === 'absent') {
+  // The last rank never makes a collective call (so never starts MPI): MPI_Init waits for it,
+  // on MPI's own thread, and the others' first call fails within its timeout.
+  if (R === last) {
+    await new Promise((r) => setTimeout(r, Number(process.argv[3] ?? 3000) + 3000));
+  } else {
+    const t0 = Date.now();
+    try {
+      await world.allReduce(new Float32Array(4), 'sum', { timeoutMs: Number(process.argv[3] ?? 3000) });
+      fail('absent rank', 'no error');
+    } catch (e) {
+      console.log(`rank ${R} got after ${Date.now() - t0} ms: ${e.message}`);
+    }
+    process.exitCode = 3;
+  }
 } else {
-  console.log(`usage: failures.mjs mismatch|invalid|killed [timeoutMs]`);
+  console.log(`usage: failures.mjs mismatch|invalid|killed|absent [timeoutMs]`);
   process.exitCode = 2;
 }
 if (failed) process.exitCode = 1;

@@ -92,6 +92,17 @@ if (reason !== undefined && required) {
       expect(r.out).toContain(`rank ${dead} ended without an exit status (killed by a signal, or crashed)`);
       expect(r.code).toBe(3);
     });
+
+    it('a rank that never starts MPI makes the others\' first call fail within the timeout', () => {
+      const timeoutMs = 2000;
+      const r = launch(np, 'failures.mjs', ['absent', String(timeoutMs)]);
+      for (let rank = 0; rank < np - 1; rank++) {
+        const m = r.out.match(new RegExp(`rank ${rank} got after (\\d+) ms: allReduce: MPI_Init did not complete within 2.000 s`));
+        expect(m, r.out).not.toBeNull();
+        expect(Number(m![1])).toBeLessThan(timeoutMs + 5000);
+      }
+      expect(r.code).toBe(3);
+    });
   });
 
   describe('without tessera launch', () => {
