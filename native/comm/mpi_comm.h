@@ -69,23 +69,22 @@ struct OpResult {
 
 class Communicator : public std::enable_shared_from_this<Communicator> {
  public:
-  // Wraps `comm` (which this object then owns, except MPI_COMM_WORLD). World's waits for
-  // MPI_Init on its progress thread, before its first op.
-  // World takes the rank and size the launcher's environment gives (MPI's are only known
-  // after MPI_Init), and checks them then.
+  // Wraps `comm` (which this object then owns, except MPI_COMM_WORLD). World waits for
+  // MPI_Init on its progress thread before its first op; until then it reports the rank and
+  // size the launcher's environment gave, and checks them against MPI's then.
   Communicator(MPI_Comm comm, bool world, int rank = -1, int size = -1);
   ~Communicator();
   static std::shared_ptr<Communicator> World(int rank, int size);
 
-  // -1 until the world communicator has connected (after MPI_Init).
   int rank() const { return rank_.load(); }
   int size() const { return size_.load(); }
   bool broken() const { return broken_.load(); }
 
   using Done = std::function<void(const std::string& error, OpResult&& result)>;
-  // Queues `kind` on the progress thread; `done` runs there when it finished (the binding
-  // forwards it to the JS thread). `leak` is set when requests were left outstanding (after
-  // a timeout): the caller must then keep the buffers alive for good.
+  // Queues `body` on the progress thread; `done` runs there when it finished (the binding
+  // forwards it to the JS thread). After a failure other than ranks disagreeing, the
+  // communicator is broken: requests may be left outstanding, so the binding keeps the op's
+  // buffers alive for good.
   void Submit(OpArgs args, std::function<void(Communicator&, OpArgs&, OpResult&)> body, Done done);
 
   // Point-to-point messages do not wait their turn behind each other or behind collectives:
