@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tessera::RegisterUnary(env, exports);
   tessera::RegisterReduce(env, exports);
   tessera::RegisterMatMul(env, exports);
+  tessera::RegisterComm(env, exports);
   return exports;
 }
 

@@ -16,3 +16,5 @@ export type { Device, DeviceKind } from './device/device.js';
 export { native } from './native.js';
 export { runtimeInfo, runtimeInfoAsync, webGpuReport } from './info.js';
 export type { RuntimeInfo } from './info.js';
+export { AUTO, Communicator, launchEnvironment, world } from './parallel/index.js';
+export type { Algorithm, Collectable, CollectiveOptions, LaunchEnvironment, PointToPointOptions, RecvOptions, ReduceOp } from './parallel/index.js';

@@ -5,6 +5,7 @@ import { kernelCoverage, type KernelCoverage } from './backend/index.js';
 import { cpu } from './device/cpu.js';
 import { WebGpuDevice } from './device/webgpu.js';
 import { native, type BuildInfo } from './native.js';
+import { launchEnvironment } from './parallel/world.js';
 
 export interface DeviceReport {
   kind: string;
@@ -20,6 +21,29 @@ export interface RuntimeInfo {
   threads: number;
   devices: DeviceReport[];
   kernels: KernelCoverage[];
+  collectives: CollectivesReport;
+}
+
+export interface CollectivesReport {
+  /** The MPI engine: the library it was built against (null: built without MPI). */
+  mpi: { library: string; standard: string } | null;
+  nccl: boolean;
+  /** This process, from the launcher's environment (rank 0 of 1 without one). */
+  rank: number;
+  size: number;
+  launcher: string | null;
+}
+
+function collectivesReport(): CollectivesReport {
+  const c = native.commInfo();
+  const env = launchEnvironment();
+  return {
+    mpi: c.mpi ? { library: c.library ?? 'unknown MPI', standard: c.standard ?? '?' } : null,
+    nccl: c.nccl,
+    rank: env.rank,
+    size: env.size,
+    launcher: env.launcher,
+  };
 }
 
 function packageVersion(): string {
@@ -46,6 +70,7 @@ export function runtimeInfo(webgpu?: DeviceReport): RuntimeInfo {
     threads: native.numThreads(),
     devices,
     kernels: kernelCoverage(),
+    collectives: collectivesReport(),
   };
 }
 

@@ -25,6 +25,51 @@ export interface BuildInfo {
   with: { cuda: string | false; mpi: string | false; nccl: boolean };
 }
 
+/** What the collectives engines are: MPI (library and standard when built with it) and NCCL. */
+export interface CommInfo {
+  mpi: boolean;
+  library?: string;
+  standard?: string;
+  initialized?: boolean;
+  finalized?: boolean;
+  nccl: boolean;
+}
+
+/** An opaque native communicator (an MPI communicator with its progress thread). */
+export type CommHandle = { readonly __commHandle: unique symbol };
+
+export interface Received {
+  values: NativeArray;
+  shape: number[];
+  dtype: NativeDType;
+}
+
+/**
+ * The MPI engine's exports, present only when the addon was built with MPI. Every op returns
+ * a promise that settles when the op finished on this rank; algorithm is one of mpi, ring,
+ * recursive-doubling, tree, mpi-blocking (validated by src/parallel first).
+ */
+export interface NativeMpi {
+  /**
+   * The handle of MPI_COMM_WORLD, given the rank and size the launcher's environment says.
+   * MPI is initialized on its own thread (MPI_Init waits for every rank); the first op waits
+   * for it within its timeout and checks rank and size against MPI's.
+   */
+  commWorld(rank: number, size: number): CommHandle;
+  commRank(h: CommHandle): number;
+  commSize(h: CommHandle): number;
+  commAllReduce(h: CommHandle, input: NativeArray, output: NativeArray, shape: ShapeArg, op: string, algorithm: string, timeoutMs: number): Promise<void>;
+  commBroadcast(h: CommHandle, input: NativeArray | null, output: NativeArray, shape: ShapeArg, root: number, algorithm: string, timeoutMs: number): Promise<void>;
+  commAllGather(h: CommHandle, input: NativeArray, output: NativeArray, shape: ShapeArg, algorithm: string, timeoutMs: number): Promise<void>;
+  commReduceScatter(h: CommHandle, input: NativeArray, output: NativeArray, shape: ShapeArg, op: string, algorithm: string, timeoutMs: number): Promise<void>;
+  commSend(h: CommHandle, input: NativeArray, shape: ShapeArg, dest: number, tag: number, timeoutMs: number): Promise<void>;
+  commRecv(h: CommHandle, src: number, tag: number, timeoutMs: number): Promise<Received>;
+  commBarrier(h: CommHandle, timeoutMs: number): Promise<void>;
+  /** color < 0: this rank joins no new communicator (resolves to null). */
+  commSplit(h: CommHandle, color: number, key: number, timeoutMs: number): Promise<CommHandle | null>;
+  commFree(h: CommHandle): void;
+}
+
 export interface CudaInfo {
   built: boolean;
   available: boolean;
@@ -130,6 +175,7 @@ export interface NativeAddon {
   MockCachingAllocator: new (capacityBytes: number) => MockCachingAllocator;
   /** The caching allocator's size class for a request of `bytes`. */
   cachingAllocatorSizeClass(bytes: number): number;
+  commInfo(): CommInfo;
 
   binary(op: string, a: NativeArray, aShape: ShapeArg, b: NativeArray, bShape: ShapeArg, out: NativeArray): void;
   /** The integer code of a binary op for binaryFlat. */
@@ -287,3 +333,7 @@ function load(): NativeAddon {
 }
 
 export const native: NativeAddon = load();
+
+/** The MPI engine's exports, or undefined when the addon was built without MPI. */
+export const nativeMpi: NativeMpi | undefined =
+  typeof (native as unknown as Partial<NativeMpi>).commWorld === 'function' ? (native as unknown as NativeMpi) : undefined;

@@ -16,5 +16,6 @@ void RegisterLayout(Napi::Env env, Napi::Object exports);
 void RegisterUnary(Napi::Env env, Napi::Object exports);
 void RegisterReduce(Napi::Env env, Napi::Object exports);
 void RegisterMatMul(Napi::Env env, Napi::Object exports);
+void RegisterComm(Napi::Env env, Napi::Object exports);
 
 }  // namespace tessera
