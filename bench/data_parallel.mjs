@@ -3,7 +3,7 @@
 // same batch per rank (efficiency = t(1) / t(N); 1.0 is perfect: N times the samples per
 // second). Each rank runs one native thread (TESSERA_NUM_THREADS=1), so N ranks need N cores.
 //
-//   node bench/data_parallel.mjs [--np 2] [--steps 30] [--warmup 5] [--json out.json]
+//   node bench/data_parallel.mjs [--np 2] [--steps 30] [--warmup 5] [--repeat 3] [--json out.json]
 //
 // The driver runs the worker once alone (plain node: 1 rank) and once under
 // `tessera launch -n N`, then prints per model:
@@ -127,9 +127,23 @@ if (args.includes('--worker')) {
   const np = Number(option('--np', 2));
   const dir = mkdtempSync(join(tmpdir(), 'tessera-dp-bench-'));
   try {
-    const one = run(1, join(dir, 'np1.json'));
-    const many = run(np, join(dir, `np${np}.json`));
-    console.log(`\nDataParallel weak scaling, np ${np} vs 1, one native thread per rank, median of ${steps} steps after ${warmup} warm-up steps`);
+    // 1 rank and N ranks alternate `repeat` times and each figure is the median over the
+    // runs, so that a burst of load from other processes does not decide the ratio alone.
+    const repeat = Number(option('--repeat', 3));
+    const ones = [], manys = [];
+    for (let i = 0; i < repeat; i++) {
+      ones.push(run(1, join(dir, 'np1.json')));
+      manys.push(run(np, join(dir, `np${np}.json`)));
+    }
+    const medianOf = (runs) => {
+      const r = structuredClone(runs[0]);
+      for (const [name, v] of Object.entries(r.results)) {
+        for (const k of Object.keys(v)) if (typeof v[k] === 'number') v[k] = median(runs.map((x) => x.results[name][k]));
+      }
+      return r;
+    };
+    const one = medianOf(ones), many = medianOf(manys);
+    console.log(`\nDataParallel weak scaling, np ${np} vs 1, one native thread per rank, median of ${steps} steps after ${warmup} warm-up steps, median of ${repeat} alternating runs`);
     console.log('model                  params   batch/rank  step np1  step np' + np + '  compute np' + np + '  allreduce np' + np + '  busbw np' + np + '   efficiency = step np1 / step np' + np);
     const summary = {};
     for (const [name, a] of Object.entries(one.results)) {
