@@ -16,5 +16,6 @@ export type { Device, DeviceKind } from './device/device.js';
 export { native } from './native.js';
 export { runtimeInfo, runtimeInfoAsync, webGpuReport } from './info.js';
 export type { RuntimeInfo } from './info.js';
-export { AUTO, Communicator, launchEnvironment, world } from './parallel/index.js';
+export { AUTO, Communicator, DataParallel, DEFAULT_BUCKET_BYTES, launchEnvironment, readCheckpoint, world, writeCheckpoint } from './parallel/index.js';
 export type { Algorithm, Collectable, CollectiveOptions, LaunchEnvironment, PointToPointOptions, RecvOptions, ReduceOp } from './parallel/index.js';
+export type { Callbacks, CheckpointContents, CheckpointOptions, DataParallelOptions, DataSource, Example, FitOptions, FitResult, LayersModelLike, LossResult, StepResult, TrainerSpec, TrainingPosition } from './parallel/index.js';
