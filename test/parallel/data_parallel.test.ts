@@ -2,6 +2,7 @@
 // checkpoints must survive a crash while writing. The multi-rank tests are in
 // data_parallel_mpi.test.ts.
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfdata from '@tensorflow/tfjs-data';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,6 +127,19 @@ describe('DataParallel on one rank', () => {
     };
     const h = await new DataParallel(b).fitDataset(dataset, { epochs: 2, verbose: 0, validationData: dataset });
     expect(maxAbsDiff(weights(a), weights(b))).toBe(0);
+    expect(h.history.val_loss).toHaveLength(2);
+    tf.dispose([x, y]);
+  });
+
+  it('fitDataset over a real tf.data dataset (zip, batch) equals fit over the same batches', async () => {
+    const { x, y } = data(48, 6, 3, 16);
+    const a = mlp(tf.train.adam(0.01)), b = mlp(tf.train.adam(0.01));
+    await new DataParallel(a).fit(x, y, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
+    const rows = (t: tf.Tensor) => (t.arraySync() as number[][]);
+    const dataset = tfdata.zip({ xs: tfdata.array(rows(x)), ys: tfdata.array(rows(y)) }).batch(8);
+    const h = await new DataParallel(b).fitDataset(dataset as never, { epochs: 2, verbose: 0, validationData: dataset as never });
+    expect(maxAbsDiff(weights(a), weights(b))).toBeLessThan(1e-6);
+    expect(h.history.loss).toHaveLength(2);
     expect(h.history.val_loss).toHaveLength(2);
     tf.dispose([x, y]);
   });
