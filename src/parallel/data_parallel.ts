@@ -68,6 +68,13 @@ export interface DataParallelOptions {
   /** Milliseconds without progress before a collective fails (default: the communicator's timeoutMs). */
   timeoutMs?: number;
   algorithm?: Algorithm;
+  /**
+   * Give every rank rank 0's non-trained state variables (batch-norm moving statistics)
+   * after every step, as PyTorch DDP's broadcast_buffers does, so the replicas stay equal
+   * (default true; one packed broadcast per step, and none for models without such state).
+   * False syncs them only when a checkpoint is saved.
+   */
+  broadcastBuffers?: boolean;
 }
 
 /** An element of a data set for fit: {xs, ys} (tfjs-layers' fitDataset convention) or [xs, ys]. */
@@ -247,6 +254,7 @@ export class DataParallel<B = unknown> {
   private readonly bucketBytes: number;
   private readonly accumulationSteps: number;
   private readonly collective: { timeoutMs?: number; algorithm?: Algorithm };
+  private readonly broadcastBuffers: boolean;
   private synced = false;
   private metricNames: string[] | null = null;
   private lastCheckpoint: { path: string; step: number } | null = null;
@@ -261,6 +269,7 @@ export class DataParallel<B = unknown> {
     if (!(this.bucketBytes > 0)) throw new Error(`DataParallel: expected a positive bucketBytes but got ${this.bucketBytes}`);
     this.accumulationSteps = positiveInteger('accumulationSteps', options.accumulationSteps ?? 1);
     this.collective = { timeoutMs: options.timeoutMs, algorithm: options.algorithm };
+    this.broadcastBuffers = options.broadcastBuffers ?? true;
     if (isLayersModel(target)) {
       const compiled = compiledOf(target);
       if (!target.optimizer || compiled === null) {
@@ -346,6 +355,7 @@ export class DataParallel<B = unknown> {
     this.optimizer.applyGradients(named);
     tf.dispose(reduced.grads);
     this.stepCount++;
+    if (this.broadcastBuffers && this.size > 1 && this.stateVariables.length > this.variables.length) await this.broadcastState();
     const metrics: Record<string, number> = {};
     this.metricNames!.forEach((n, i) => (metrics[n] = reduced.scalars[i + 1]));
     return { loss: reduced.scalars[0], metrics };
@@ -768,9 +778,24 @@ export class DataParallel<B = unknown> {
     this.lastCheckpoint = { path, step: this.stepCount };
   }
 
-  // Rank 0's non-trained state variables on every rank.
+  // Rank 0's non-trained state variables on every rank: the float32 ones packed into one
+  // broadcast, any others one by one.
   private async broadcastState(): Promise<void> {
-    for (const v of this.stateVariables.slice(this.variables.length)) {
+    const state = this.stateVariables.slice(this.variables.length);
+    const floats = state.filter((v) => v.dtype === 'float32');
+    if (floats.length > 0) {
+      const flat = tf.tidy(() => tf.concat(floats.map((v) => tf.reshape(v, [-1]))));
+      const r = await this.guard(this.communicator.broadcast(flat, 0, this.collective).finally(() => flat.dispose()), 'broadcasting state variables');
+      let offset = 0;
+      for (const v of floats) {
+        const part = tf.tidy(() => tf.reshape(tf.slice(r, offset, v.size), v.shape));
+        v.assign(part);
+        part.dispose();
+        offset += v.size;
+      }
+      r.dispose();
+    }
+    for (const v of state.filter((x) => x.dtype !== 'float32')) {
       const r = await this.guard(this.communicator.broadcast(v, 0, this.collective), 'broadcasting state variables');
       v.assign(r);
       r.dispose();

@@ -92,6 +92,20 @@ describe.skipIf(unavailable !== null)('DataParallel across ranks (mpirun)', () =
     }
   }, 120_000);
 
+  it('batch-norm statistics stay equal on every rank (broadcastBuffers), and drift apart without it', async () => {
+    const spread = async (extra: string[]) => {
+      const out = join(dir, `buffers${extra.join('')}.json`);
+      const r = await run(2, ['--mode', 'buffers', '--out', out, ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      const { ranks } = JSON.parse(readFileSync(out, 'utf8')) as { ranks: number[][] };
+      expect(ranks).toHaveLength(2);
+      return Math.max(...ranks[0].map((v, i) => Math.abs(v - ranks[1][i])));
+    };
+    expect(await spread([])).toBe(0);
+    // The check can fail: each rank's own shard moves its statistics elsewhere.
+    expect(await spread(['--no-broadcast'])).toBeGreaterThan(1e-3);
+  }, 60_000);
+
   it('a rank killed mid-training makes the others fail with a clear error; a restart resumes from the checkpoint to the same weights', async () => {
     const timeoutMs = 3000;
     const ckpt = join(dir, 'fault.ckpt');

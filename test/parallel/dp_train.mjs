@@ -141,5 +141,27 @@ async function fault() {
   return { weights: await weightsOf(model.weights.map((w) => w.read())), steps: dp.stepCount };
 }
 
-const result = mode === 'fault' ? await fault() : await equivalence();
+// buffers: a model with batch normalization, fit on each rank's own shard; every rank
+// reports its moving statistics (rank 0 writes them all, gathered). With broadcastBuffers
+// (the default) they must be equal on every rank; --no-broadcast turns it off.
+async function buffers() {
+  const d = data(64, [12], 4, 9);
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ inputShape: [12], units: 8, kernelInitializer: tfl.initializers.glorotUniform({ seed: seedFor(21) }) }),
+      tfl.layers.batchNormalization({ momentum: 0.5 }),
+      tfl.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: seedFor(22) }) }),
+    ],
+  });
+  m.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+  const dp = new DataParallel(m, { broadcastBuffers: !args.includes('--no-broadcast') });
+  await dp.fit(d.x, d.y, { epochs: 1, batchSize: 8, seed: 4, verbose: 0 });
+  const trainable = new Set(m.trainableWeights.map((w) => w.read()));
+  const stats = m.weights.map((w) => w.read()).filter((v) => !trainable.has(v));
+  const mine = tf.concat(stats.map((v) => tf.reshape(v, [-1])));
+  const all = await world.allGather(tf.reshape(mine, [1, -1]));
+  return { ranks: all.arraySync(), steps: dp.stepCount };
+}
+
+const result = mode === 'fault' ? await fault() : mode === 'buffers' ? await buffers() : await equivalence();
 if (rank === 0 && out) writeFileSync(out, JSON.stringify({ size, ...result }));
