@@ -7,6 +7,7 @@ import { binaryKernelConfigs } from './kernels/binary.js';
 import { castKernelConfigs } from './kernels/cast.js';
 import { concatKernelConfigs } from './kernels/concat.js';
 import { matmulConvKernelConfigs } from './kernels/conv.js';
+import { depthwiseGradKernelConfigs } from './kernels/conv_depthwise_grad.js';
 import { fillKernelConfigs } from './kernels/fill.js';
 import { gatherKernelConfigs } from './kernels/gather.js';
 import { onehotKernelConfigs } from './kernels/onehot.js';
@@ -15,6 +16,7 @@ import { poolKernelConfigs } from './kernels/pool.js';
 import { reduceKernelConfigs } from './kernels/reduce.js';
 import { resizeKernelConfigs } from './kernels/resize.js';
 import { reverseKernelConfigs } from './kernels/reverse.js';
+import { scanKernelConfigs } from './kernels/scan.js';
 import { selectKernelConfigs } from './kernels/select.js';
 import { shapeKernelConfigs } from './kernels/shape.js';
 import { sliceKernelConfigs } from './kernels/slice.js';
@@ -30,6 +32,7 @@ export const WEBGPU_KERNELS: KernelConfig[] = [
   ...castKernelConfigs,
   ...concatKernelConfigs,
   ...matmulConvKernelConfigs,
+  ...depthwiseGradKernelConfigs,
   ...fillKernelConfigs,
   ...gatherKernelConfigs,
   ...onehotKernelConfigs,
@@ -38,6 +41,7 @@ export const WEBGPU_KERNELS: KernelConfig[] = [
   ...reduceKernelConfigs,
   ...resizeKernelConfigs,
   ...reverseKernelConfigs,
+  ...scanKernelConfigs,
   ...selectKernelConfigs,
   ...shapeKernelConfigs,
   ...sliceKernelConfigs,
