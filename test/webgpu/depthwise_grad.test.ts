@@ -7,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradient registrations come with tfjs-layers; tfjs-core registers none.
 import '@tensorflow/tfjs-layers';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { expectClose, randomValues, rng } from '../helpers.js';
-import { describeWebGpu, onCpu, webgpuBackend } from './setup.js';
+import { describeWebGpu, onCpu, watchKernels, webgpuBackend } from './setup.js';
 
 const randInt = (rand: () => number, lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
@@ -49,29 +49,9 @@ function outShape(g: Geometry): number[] | null {
 
 const fallbacks: string[] = [];
 const keys: string[] = [];
-let liveBefore = 0;
 
 describeWebGpu('tessera-webgpu depthwise convolution gradients', () => {
-  beforeEach(() => {
-    const backend = webgpuBackend();
-    liveBefore = backend.device.stats().liveBuffers;
-    fallbacks.length = 0;
-    keys.length = 0;
-    const dispatch = backend.device.dispatch.bind(backend.device);
-    vi.spyOn(backend.device, 'dispatch').mockImplementation((program, ...rest) => {
-      keys.push(program.key);
-      return dispatch(program, ...rest);
-    });
-    const runOnCpu = backend.runOnCpu.bind(backend);
-    vi.spyOn(backend, 'runOnCpu').mockImplementation((name, args) => {
-      fallbacks.push(name);
-      return runOnCpu(name, args);
-    });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    expect(webgpuBackend().device.stats().liveBuffers, 'live GPU buffers after the test').toBe(liveBefore);
-  });
+  watchKernels({ keys, fallbacks });
 
   /** Both kernels on one geometry, against tessera-cpu. */
   async function checkGeometry(label: string, g: Geometry, rand: () => number): Promise<void> {

@@ -5,11 +5,10 @@
 // bit-exact. Every case checks that no kernel fell back to tessera-cpu and that the result
 // lives on the GPU; every test checks that no GPU buffer leaked.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 
-import type { Program } from '../../src/device/webgpu.js';
 import { randomShape, randomValues, rng } from '../helpers.js';
-import { describeWebGpu, onCpu, webgpuBackend } from './setup.js';
+import { describeWebGpu, onCpu, watchKernels, webgpuBackend } from './setup.js';
 
 type DType = 'float32' | 'int32' | 'bool';
 const DTYPES: DType[] = ['float32', 'int32', 'bool'];
@@ -72,27 +71,7 @@ async function check(label: string, inputs: Input[], op: (...t: tf.Tensor[]) => 
 }
 
 describeWebGpu('tessera-webgpu data movement', () => {
-  let liveBefore = 0;
-  beforeEach(() => {
-    const backend = webgpuBackend();
-    liveBefore = backend.device.stats().liveBuffers;
-    seen.keys = [];
-    seen.fallbacks = [];
-    const dispatch = backend.device.dispatch.bind(backend.device);
-    vi.spyOn(backend.device, 'dispatch').mockImplementation((program: Program, ...rest) => {
-      seen.keys.push(program.key);
-      return dispatch(program, ...rest);
-    });
-    const runOnCpu = backend.runOnCpu.bind(backend);
-    vi.spyOn(backend, 'runOnCpu').mockImplementation((name, args) => {
-      seen.fallbacks.push(name);
-      return runOnCpu(name, args);
-    });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    expect(webgpuBackend().device.stats().liveBuffers, 'live GPU buffers after the test').toBe(liveBefore);
-  });
+  watchKernels(seen);
 
   it('transpose: random ranks 1-6, random permutations, every dtype', async () => {
     const rand = rng(101);

@@ -8,10 +8,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradient registrations come with tfjs-layers; tfjs-core registers none.
 import '@tensorflow/tfjs-layers';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { expectClose, randomShape, randomValues, rng } from '../helpers.js';
-import { describeWebGpu, onCpu, webgpuBackend } from './setup.js';
+import { describeWebGpu, onCpu, watchKernels, webgpuBackend } from './setup.js';
 
 interface Input {
   values: number[];
@@ -88,27 +88,7 @@ function randomPool(rand: () => number, maxChannels = 9) {
 }
 
 describeWebGpu('tessera-webgpu pooling, batch norm, resize', () => {
-  let liveBefore = 0;
-  beforeEach(() => {
-    const backend = webgpuBackend();
-    liveBefore = backend.device.stats().liveBuffers;
-    fallbacks.length = 0;
-    keys.length = 0;
-    const dispatch = backend.device.dispatch.bind(backend.device);
-    vi.spyOn(backend.device, 'dispatch').mockImplementation((program, ...rest) => {
-      keys.push(program.key);
-      return dispatch(program, ...rest);
-    });
-    const runOnCpu = backend.runOnCpu.bind(backend);
-    vi.spyOn(backend, 'runOnCpu').mockImplementation((name, args) => {
-      fallbacks.push(name);
-      return runOnCpu(name, args);
-    });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    expect(webgpuBackend().device.stats().liveBuffers, 'live GPU buffers after the test').toBe(liveBefore);
-  });
+  watchKernels({ keys, fallbacks });
 
   it('maxPool and avgPool: random geometry and paddings; maxPool on int32 too', async () => {
     const rand = rng(201);

@@ -4,39 +4,19 @@
 // that the scan dispatched with its result on the GPU and nothing fell back to tessera-cpu;
 // every test that no GPU buffer leaked.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { expectClose, randomShape, randomValues, rng } from '../helpers.js';
-import { describeWebGpu, onCpu, webgpuBackend } from './setup.js';
+import { describeWebGpu, onCpu, watchKernels, webgpuBackend } from './setup.js';
 
 const fallbacks: string[] = [];
 const keys: string[] = [];
-let liveBefore = 0;
 
 type DType = 'float32' | 'int32' | 'bool';
 const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
 
 describeWebGpu('tessera-webgpu cumsum and cumprod', () => {
-  beforeEach(() => {
-    const backend = webgpuBackend();
-    liveBefore = backend.device.stats().liveBuffers;
-    fallbacks.length = 0;
-    keys.length = 0;
-    const dispatch = backend.device.dispatch.bind(backend.device);
-    vi.spyOn(backend.device, 'dispatch').mockImplementation((program, ...rest) => {
-      keys.push(program.key);
-      return dispatch(program, ...rest);
-    });
-    const runOnCpu = backend.runOnCpu.bind(backend);
-    vi.spyOn(backend, 'runOnCpu').mockImplementation((name, args) => {
-      fallbacks.push(name);
-      return runOnCpu(name, args);
-    });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    expect(webgpuBackend().device.stats().liveBuffers, 'live GPU buffers after the test').toBe(liveBefore);
-  });
+  watchKernels({ keys, fallbacks });
 
   async function check(label: string, values: number[], shape: number[], dtype: DType, op: 'cumsum' | 'cumprod', axis: number, exclusive: boolean, reverse: boolean, rel = 1e-5): Promise<void> {
     const run = () => tf[op](tf.tensor(values, shape, dtype), axis, exclusive, reverse);

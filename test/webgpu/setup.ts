@@ -3,7 +3,7 @@
 // printed. With TESSERA_REQUIRE containing 'webgpu' (CI sets it), a missing adapter fails the
 // file instead of skipping it, so a CI machine without Vulkan cannot pass silently.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, vi } from 'vitest';
 
 import '../../src/index.js';
 import { TESSERA_WEBGPU, type TesseraWebGpuBackend } from '../../src/backend/backend_webgpu.js';
@@ -62,4 +62,39 @@ export async function onCpu<T extends tf.Tensor>(f: () => T): Promise<{ values: 
   } finally {
     await tf.setBackend(previous);
   }
+}
+
+/** Shader keys dispatched and kernels sent to tessera-cpu during the current test. */
+export interface KernelLog {
+  keys: string[];
+  fallbacks: string[];
+}
+
+/**
+ * Inside a describeWebGpu suite: before each test, empties `log` and records into it every
+ * dispatch (its program key) and every fallback to tessera-cpu (its kernel name); after each
+ * test, fails it if it left more live GPU buffers than it found.
+ */
+export function watchKernels(log: KernelLog): void {
+  let liveBefore = 0;
+  beforeEach(() => {
+    const backend = webgpuBackend();
+    liveBefore = backend.device.stats().liveBuffers;
+    log.keys.length = 0;
+    log.fallbacks.length = 0;
+    const dispatch = backend.device.dispatch.bind(backend.device);
+    vi.spyOn(backend.device, 'dispatch').mockImplementation((program, ...rest) => {
+      log.keys.push(program.key);
+      return dispatch(program, ...rest);
+    });
+    const runOnCpu = backend.runOnCpu.bind(backend);
+    vi.spyOn(backend, 'runOnCpu').mockImplementation((name, args) => {
+      log.fallbacks.push(name);
+      return runOnCpu(name, args);
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    expect(webgpuBackend().device.stats().liveBuffers, 'live GPU buffers after the test').toBe(liveBefore);
+  });
 }
